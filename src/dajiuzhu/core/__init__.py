@@ -1,0 +1,1 @@
+"""Jurisdictions, departments, staff and roles, scoping, ID numbers, crypto and audit."""

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from dajiuzhu.core import selectors, services
+from dajiuzhu.core.access import AccessDenied, is_admin
+from dajiuzhu.core.models import Division, DivisionLevel
+from dajiuzhu.core.services import ServiceError
+from dajiuzhu.web.marks import no_personal_data
+
+
+def _forbidden(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "web/error.html",
+        {"title": "无权访问", "message": "仅系统管理员可以使用此功能。"},
+        status=403,
+    )
+
+
+@no_personal_data
+@login_required
+def divisions(request: HttpRequest) -> HttpResponse:
+    """Browse the division tree; administrators add communities and grids."""
+    if not is_admin(request.user):
+        return _forbidden(request)
+    parent_code = (request.POST.get("parent_code") or request.GET.get("parent") or "320400")[:15]
+    parent = Division.objects.filter(code=parent_code).first() or Division.objects.get(
+        code="320400"
+    )
+    form = {"code": "", "name": ""}
+    if request.method == "POST":
+        form = {
+            "code": request.POST.get("code", "")[:15],
+            "name": request.POST.get("name", "")[:60],
+        }
+        try:
+            division = services.division_create(
+                actor=request.user, parent_code=parent.code, code=form["code"], name=form["name"]
+            )
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        except AccessDenied:
+            return _forbidden(request)
+        else:
+            messages.success(request, f"已新建{division.get_level_display()}:{division.name}")
+            return redirect(f"{request.path}?parent={parent.code}")
+    trail = []
+    node = parent
+    while node is not None:
+        trail.insert(0, node)
+        node = node.parent
+    children = selectors.division_list(parent_code=parent.code)
+    can_add = parent.level in (DivisionLevel.TOWN, DivisionLevel.COMMUNITY)
+    return render(
+        request,
+        "core/divisions.html",
+        {
+            "parent": parent,
+            "trail": trail,
+            "children": children,
+            "can_add": can_add,
+            "form": form,
+        },
+    )
+
+
+@no_personal_data
+@login_required
+def tokens(request: HttpRequest) -> HttpResponse:
+    if not is_admin(request.user):
+        return _forbidden(request)
+    created = None
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "revoke":
+                services.api_token_revoke(
+                    actor=request.user, token_id=int(request.POST.get("token_id", "0") or 0)
+                )
+                messages.success(request, "令牌已吊销")
+            else:
+                _token, created = services.api_token_create(
+                    actor=request.user,
+                    department_code=request.POST.get("department", "")[:30],
+                    name=request.POST.get("name", "")[:100] or "部门系统对接",
+                )
+        except (ServiceError, ValueError) as exc:
+            messages.error(request, getattr(exc, "message", "输入不正确"))
+    return render(
+        request,
+        "core/tokens.html",
+        {
+            "tokens": selectors.api_token_list(user=request.user),
+            "departments": selectors.department_list(),
+            "created": created,
+        },
+    )

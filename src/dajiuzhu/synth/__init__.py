@@ -1,0 +1,1 @@
+"""A synthetic Changzhou for demos, tests and benchmarks."""

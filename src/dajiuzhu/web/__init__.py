@@ -1,0 +1,1 @@
+"""Base templates, static files, the staff workbench shell and the resident portal shell."""

@@ -1,0 +1,228 @@
+"""Every page and API operation is classified, and every one that shows or changes a person's
+data refuses a user outside the record's scope (403/404, and no data in the response).
+
+A new endpoint cannot escape: an unmarked page, an operation without ``x-personal-data`` or a
+kind with no probe below fails this test.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from dajiuzhu.api import api
+from dajiuzhu.core.models import Division
+from dajiuzhu.registry.models import Household, Person
+from tests.conftest import client_for, make_household, new_id_number
+
+
+@dataclass
+class Record:
+    """A record in 天宁区 and what must never leak from it."""
+
+    kwargs: dict
+    secrets: list[str]
+    body: dict = field(default_factory=dict)
+    unchanged: Callable[[], bool] = lambda: True
+
+
+def _household_record() -> Record:
+    household, people = make_household("320402001")
+    return Record(
+        kwargs={"household_id": household.pk, "person_id": people[0].pk},
+        secrets=[household.household_no, *[p.name for p in people]],
+        body={
+            "person_id": people[1].pk,
+            "relation": "child",
+            "start_date": "2020-01-01",
+            "category": "dibao",
+        },
+    )
+
+
+def _person_create_record() -> Record:
+    make_household("320402001")
+    id_number = new_id_number("320402")
+    return Record(
+        kwargs={},
+        secrets=[id_number, "越权新增"],
+        body={"id_number": id_number, "name": "越权新增", "hukou_division": "320402001001"},
+        unchanged=lambda: not Person.objects.filter(name="越权新增").exists(),
+    )
+
+
+def _household_create_record() -> Record:
+    make_household("320402001")
+    return Record(
+        kwargs={},
+        secrets=["HX-OUT-OF-SCOPE"],
+        body={"household_no": "HX-OUT-OF-SCOPE", "division": "320402001001"},
+        unchanged=lambda: not Household.objects.filter(household_no="HX-OUT-OF-SCOPE").exists(),
+    )
+
+
+def _lookup_record() -> Record:
+    _household, people = make_household("320402001")
+    from dajiuzhu.core import crypto
+
+    person = people[0]
+    number = crypto.decrypt(person.id_number_enc, field="person.id_number")
+    return Record(
+        kwargs={},
+        secrets=[person.name, number[-4:] and number],
+        body={"id_number": number, "purpose": "casework"},
+    )
+
+
+PROBES: dict[str, Callable[[], Record]] = {
+    "household": _household_record,
+    "household_list": _household_record,
+    "person": _household_record,
+    "person_create": _person_create_record,
+    "household_create": _household_create_record,
+    "person_lookup": _lookup_record,
+}
+# Kinds that are not about a record in someone's scope.
+UNSCOPED = {"none", "self"}
+
+
+def _walk(patterns, prefix=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            if str(p.pattern).startswith("api/"):
+                continue  # the API is checked through its OpenAPI document below
+            yield from _walk(p.url_patterns, prefix + str(p.pattern))
+        elif isinstance(p, URLPattern):
+            yield prefix + str(p.pattern), p
+
+
+def _page_url(route: str, kwargs: dict) -> str:
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(kwargs[m.group(1)]), route)
+
+
+def _pages():
+    return [
+        (route, p)
+        for route, p in _walk(get_resolver().url_patterns)
+        if not route.startswith("static/")
+    ]
+
+
+def _operations():
+    schema = api.get_openapi_schema()
+    for path, methods in schema["paths"].items():
+        for method, op in methods.items():
+            yield path, method, op
+
+
+def test_every_page_is_marked():
+    unmarked = [route for route, p in _pages() if not hasattr(p.callback, "personal_data")]
+    assert unmarked == [], f"pages without a personal-data mark: {unmarked}"
+
+
+def test_every_api_operation_is_marked():
+    unmarked = [
+        f"{m.upper()} {path}" for path, m, op in _operations() if "x-personal-data" not in op
+    ]
+    assert unmarked == [], f"operations without x-personal-data: {unmarked}"
+
+
+def test_every_kind_has_a_probe():
+    kinds = {getattr(p.callback, "personal_data", "none") for _, p in _pages()}
+    kinds |= {op.get("x-personal-data", "none") for _, _, op in _operations()}
+    missing = kinds - UNSCOPED - set(PROBES)
+    assert missing == set(), f"no scoping probe for kinds: {missing}"
+
+
+def _assert_no_leak(response, record: Record, where: str, echoed: str = "") -> None:
+    """No secret of the record in the response (the caller's own query may be echoed)."""
+    body = response.content.decode(errors="replace")
+    for secret in record.secrets:
+        if secret == echoed:
+            continue
+        assert secret not in body, f"{where} leaked {secret!r}"
+    assert record.unchanged(), f"{where} changed data out of scope"
+
+
+PAGE_CASES = [
+    (route, p.callback.personal_data)
+    for route, p in _pages()
+    if getattr(p.callback, "personal_data", "none") not in UNSCOPED
+]
+
+
+@pytest.mark.parametrize(("route", "kind"), PAGE_CASES)
+def test_pages_refuse_users_outside_the_scope(route, kind, wj_caseworker, outsider):
+    record = PROBES[kind]()
+    url = _page_url(route, record.kwargs)
+    for user in (wj_caseworker, outsider):
+        client = client_for(user)
+        get = client.get(url)
+        assert get.status_code in (200, 403, 404), (url, get.status_code)
+        if get.status_code == 200:
+            assert kind.endswith("_list"), f"{url} answered 200 to an outsider"
+        _assert_no_leak(get, record, f"GET {url}")
+        query = record.secrets[-1]
+        post = client.post(url, {"q": query})
+        assert post.status_code in (200, 403, 404, 405), (url, post.status_code)
+        _assert_no_leak(post, record, f"POST {url}", echoed=query)
+
+
+API_CASES = [
+    (path, method, op["x-personal-data"])
+    for path, method, op in _operations()
+    if op.get("x-personal-data") not in UNSCOPED
+]
+
+
+@pytest.mark.parametrize(("path", "method", "kind"), API_CASES)
+def test_api_operations_refuse_users_outside_the_scope(path, method, kind, wj_caseworker, outsider):
+    record = PROBES[kind]()
+    url = re.sub(r"{(\w+)}", lambda m: str(record.kwargs[m.group(1)]), path)
+    for user in (wj_caseworker, outsider):
+        client = client_for(user)
+        if method == "get":
+            query = {"q": record.secrets[-1]} if kind.endswith("_list") else {}
+            response = client.get(url, query)
+        else:
+            response = client.generic(
+                method.upper(), url, data=json.dumps(record.body), content_type="application/json"
+            )
+        if kind.endswith("_list"):
+            assert response.status_code == 200
+            assert response.json() == []
+        else:
+            assert response.status_code in (403, 404), (method, url, response.status_code)
+        _assert_no_leak(response, record, f"{method.upper()} {url}")
+
+
+@pytest.mark.parametrize(("path", "method", "kind"), API_CASES)
+def test_residents_and_anonymous_callers_get_nothing(path, method, kind, db):
+    from django.test import Client
+
+    from dajiuzhu.core.models import User
+
+    record = PROBES[kind]()
+    url = re.sub(r"{(\w+)}", lambda m: str(record.kwargs[m.group(1)]), path)
+    resident = User.objects.create(username="resident1", role="resident")
+
+    for client, allowed in ((client_for(resident), (403, 404)), (Client(), (401,))):
+        if method == "get":
+            response = client.get(url)
+        else:
+            response = client.generic(
+                method.upper(), url, data=json.dumps(record.body), content_type="application/json"
+            )
+        assert response.status_code in allowed, (method, url, response.status_code)
+        _assert_no_leak(response, record, f"{method.upper()} {url}")
+
+
+def test_the_city_scope_covers_every_district(db):
+    city = Division.objects.get(code="320400")
+    for district in Division.objects.filter(level="district"):
+        assert district.code.startswith(city.scope_prefix)
