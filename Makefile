@@ -19,7 +19,7 @@ demo: install
 	$(BIN)/dajiuzhu demo
 
 test: install
-	$(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	DAJIUZHU_HOME=$(CURDIR)/var/test-home $(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks tools

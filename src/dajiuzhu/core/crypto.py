@@ -20,7 +20,7 @@ from dajiuzhu.home import load_key
 
 
 @lru_cache(maxsize=1)
-def _data_key() -> bytes:
+def data_key() -> bytes:
     return load_key("data")
 
 
@@ -30,18 +30,18 @@ def index_key() -> bytes:
 
 
 def reset_key_cache() -> None:
-    _data_key.cache_clear()
+    data_key.cache_clear()
     index_key.cache_clear()
 
 
 def encrypt(plaintext: str, *, field: str) -> bytes:
     nonce = os.urandom(12)
-    return nonce + AESGCM(_data_key()).encrypt(nonce, plaintext.encode(), field.encode())
+    return nonce + AESGCM(data_key()).encrypt(nonce, plaintext.encode(), field.encode())
 
 
 def decrypt(blob: bytes | memoryview, *, field: str) -> str:
     blob = bytes(blob)
-    return AESGCM(_data_key()).decrypt(blob[:12], blob[12:], field.encode()).decode()
+    return AESGCM(data_key()).decrypt(blob[:12], blob[12:], field.encode()).decode()
 
 
 def id_digest(id_number: str) -> bytes:

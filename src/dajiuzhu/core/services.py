@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dajiuzhu.core import crypto, sms
-from dajiuzhu.core.access import AccessDenied, is_admin
+from dajiuzhu.core.access import AccessDenied, NotFound, is_admin
 from dajiuzhu.core.audit import audit_record
 from dajiuzhu.core.idnumber import normalise_phone
 from dajiuzhu.core.models import (
@@ -186,7 +186,7 @@ def api_token_revoke(*, actor: User | None, token_id: int) -> ApiToken:
         raise AccessDenied
     token = ApiToken.objects.select_for_update().filter(pk=token_id).first()
     if token is None:
-        raise ServiceError("token.unknown", "令牌不存在")
+        raise NotFound
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])

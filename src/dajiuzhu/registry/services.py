@@ -22,6 +22,7 @@ from dajiuzhu.core.idnumber import (
 from dajiuzhu.core.models import Division, User
 from dajiuzhu.core.roles import REGISTRY_WRITE_ROLES, Purpose
 from dajiuzhu.core.services import ServiceError
+from dajiuzhu.registry import bulk
 from dajiuzhu.registry.models import (
     Category,
     HardshipCategory,
@@ -250,3 +251,21 @@ def person_set_status(
         detail={"from": old, "to": status},
     )
     return person
+
+
+@transaction.atomic
+def hukou_sync(*, rows: list[bulk.HukouRow], as_of: date, source: str) -> bulk.SyncCounts:
+    """Bring the registry in line with a batch of the 户籍 dataset (公安局): persons, households,
+    memberships and status. Rows must already be validated (ingestion quarantines bad ones).
+    Audited as one event naming the batch; the lake batch is the per-row provenance."""
+    counts = bulk.sync(rows, as_of=as_of)
+    audit_record(
+        actor=None,
+        action="registry.hukou_sync",
+        object_type="batch",
+        object_id=source,
+        purpose=Purpose.ADMINISTRATION,
+        detail={"rows": len(rows), **vars(counts)},
+        label="exchange:hukou",
+    )
+    return counts
