@@ -37,6 +37,16 @@ def django_db_setup(django_db_setup, django_db_blocker):
         reference_data_load()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _huey_immediate():
+    """Background tasks run in-line in tests (they are enqueued on commit, as in production)."""
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.immediate = True
+    yield
+    HUEY.immediate = False
+
+
 @pytest.fixture(autouse=True)
 def _recording_sms(settings):
     from dajiuzhu.core.sms import RecordingSmsBackend
@@ -51,7 +61,7 @@ def sms_outbox(_recording_sms):
     return _recording_sms
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def lake(tmp_path, settings):
     path = tmp_path / "lake"
     path.mkdir()

@@ -14,6 +14,8 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from dajiuzhu.core.access import AccessDenied, NotFound
 from dajiuzhu.core.api import router as core_router
 from dajiuzhu.core.services import ServiceError
+from dajiuzhu.exchange.api import router as exchange_router
+from dajiuzhu.exchange.sources import SourceError
 from dajiuzhu.registry.api import router as registry_router
 
 api = NinjaAPI(
@@ -33,6 +35,11 @@ def on_service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
     return api.create_response(
         request, {"code": exc.code, "message": exc.message, "field": exc.field}, status=400
     )
+
+
+@api.exception_handler(SourceError)
+def on_source_error(request: HttpRequest, exc: SourceError) -> HttpResponse:
+    return api.create_response(request, {"code": exc.code, "message": exc.message}, status=400)
 
 
 @api.exception_handler(NotFound)
@@ -89,3 +96,4 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 api.add_router("/", core_router)
 api.add_router("/", registry_router)
+api.add_router("/", exchange_router)

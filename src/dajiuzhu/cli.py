@@ -217,6 +217,35 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("ingest")
+def cmd_ingest(args: argparse.Namespace) -> int:
+    """Load one department file; the last line printed is a JSON summary."""
+    setup_django()
+    from pathlib import Path
+
+    from dajiuzhu.core.services import ServiceError
+    from dajiuzhu.exchange.services import batch_ingest_file
+    from dajiuzhu.exchange.sources import SourceError
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"error: no such file: {path}", file=sys.stderr)
+        return 2
+    try:
+        result = batch_ingest_file(
+            actor=None,
+            dataset=args.dataset,
+            path=path,
+            fmt=args.format,
+            department_code=args.department,
+        )
+    except (ServiceError, SourceError) as exc:
+        print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
+        return 2
+    print(json.dumps(result.summary(), ensure_ascii=False), flush=True)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dajiuzhu", description="常州市智慧大救助管理服务平台")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -246,6 +275,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("token", help="create a department API token")
     p.add_argument("--department", required=True)
     p.add_argument("--name", default="部门系统对接")
+
+    p = sub.add_parser("ingest", help="load a department's file (CSV, XLSX or Parquet)")
+    p.add_argument("dataset")
+    p.add_argument("file")
+    p.add_argument("--department", help="delivering department (default: the contract's owner)")
+    p.add_argument("--format", choices=["csv", "xlsx", "parquet"], help="default: from the suffix")
 
     p = sub.add_parser("audit", help="audit log tools")
     p.add_argument("action", choices=["verify"])

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "dajiuzhu.core",
     "dajiuzhu.registry",
+    "dajiuzhu.exchange",
     "dajiuzhu.web",
 ]
 

@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("dajiuzhu.web.urls")),
     path("", include("dajiuzhu.core.urls")),
     path("", include("dajiuzhu.registry.urls")),
+    path("", include("dajiuzhu.exchange.urls")),
 ]

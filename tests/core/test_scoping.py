@@ -29,6 +29,8 @@ class Record:
     secrets: list[str]
     body: dict = field(default_factory=dict)
     unchanged: Callable[[], bool] = lambda: True
+    query: dict = field(default_factory=dict)
+    outsiders: list = field(default_factory=list)  # more users who must be refused
 
 
 def _household_record() -> Record:
@@ -79,7 +81,62 @@ def _lookup_record() -> Record:
     )
 
 
+def _other_steward():
+    from tests.conftest import make_user
+
+    return make_user("steward_canlian", "data_steward", "320400", "canlian")
+
+
+def _claims_batch():
+    from dajiuzhu.exchange.services import batch_ingest_rows
+    from tests.exchange.conftest import claim, person_id
+
+    bad_id = person_id(77)[:17] + ("0" if person_id(77)[17] != "0" else "1")
+    rows = [claim(901), {**claim(902), "id_number": bad_id}]
+    result = batch_ingest_rows(actor=None, token=None, dataset="medical_claims", rows=rows)
+    return result.batch, rows, bad_id
+
+
+def _batch_record() -> Record:
+    batch, rows, bad_id = _claims_batch()
+    return Record(
+        kwargs={"batch_id": batch.pk, "fmt": "xlsx"},
+        secrets=[bad_id, rows[1]["claim_id"]],
+        body={"reason": "越权撤回"},
+        outsiders=[_other_steward()],
+        unchanged=lambda: type(batch).objects.get(pk=batch.pk).status == "published",
+    )
+
+
+def _delivery_record() -> Record:
+    from dajiuzhu.exchange.models import Batch
+    from tests.exchange.conftest import claim
+
+    before = Batch.objects.count()
+    return Record(
+        kwargs={"dataset": "medical_claims"},
+        secrets=["C99999999"],
+        body={"rows": [claim(99999999)]},
+        outsiders=[_other_steward()],
+        unchanged=lambda: Batch.objects.count() == before,
+    )
+
+
+def _shared_rows_record() -> Record:
+    _batch, rows, _bad = _claims_batch()
+    return Record(
+        kwargs={"dataset": "medical_claims"},
+        secrets=[rows[0]["claim_id"]],
+        query={"purpose": "warning"},
+        body={"purpose": "warning", "id_numbers": [rows[0]["id_number"]]},
+        outsiders=[_other_steward()],
+    )
+
+
 PROBES: dict[str, Callable[[], Record]] = {
+    "batch": _batch_record,
+    "delivery": _delivery_record,
+    "shared_rows": _shared_rows_record,
     "household": _household_record,
     "household_list": _household_record,
     "person": _household_record,
@@ -160,10 +217,10 @@ PAGE_CASES = [
 def test_pages_refuse_users_outside_the_scope(route, kind, wj_caseworker, outsider):
     record = PROBES[kind]()
     url = _page_url(route, record.kwargs)
-    for user in (wj_caseworker, outsider):
+    for user in (wj_caseworker, outsider, *record.outsiders):
         client = client_for(user)
         get = client.get(url)
-        assert get.status_code in (200, 403, 404), (url, get.status_code)
+        assert get.status_code in (200, 403, 404, 405), (url, get.status_code)
         if get.status_code == 200:
             assert kind.endswith("_list"), f"{url} answered 200 to an outsider"
         _assert_no_leak(get, record, f"GET {url}")
@@ -180,19 +237,33 @@ API_CASES = [
 ]
 
 
+def _multipart(path: str, method: str) -> bool:
+    op = api.get_openapi_schema()["paths"][path][method]
+    return "multipart/form-data" in op.get("requestBody", {}).get("content", {})
+
+
+def _send(client, method: str, url: str, record: Record, path: str):
+    if _multipart(path, method):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        upload = SimpleUploadedFile("rows.csv", b"claim_id\nC1\n", content_type="text/csv")
+        return client.post(url, {"file": upload})
+    return client.generic(
+        method.upper(), url, data=json.dumps(record.body), content_type="application/json"
+    )
+
+
 @pytest.mark.parametrize(("path", "method", "kind"), API_CASES)
 def test_api_operations_refuse_users_outside_the_scope(path, method, kind, wj_caseworker, outsider):
     record = PROBES[kind]()
     url = re.sub(r"{(\w+)}", lambda m: str(record.kwargs[m.group(1)]), path)
-    for user in (wj_caseworker, outsider):
+    for user in (wj_caseworker, outsider, *record.outsiders):
         client = client_for(user)
         if method == "get":
-            query = {"q": record.secrets[-1]} if kind.endswith("_list") else {}
+            query = {"q": record.secrets[-1]} if kind.endswith("_list") else dict(record.query)
             response = client.get(url, query)
         else:
-            response = client.generic(
-                method.upper(), url, data=json.dumps(record.body), content_type="application/json"
-            )
+            response = _send(client, method, url, record, path)
         if kind.endswith("_list"):
             assert response.status_code == 200
             assert response.json() == []
@@ -213,11 +284,9 @@ def test_residents_and_anonymous_callers_get_nothing(path, method, kind, db):
 
     for client, allowed in ((client_for(resident), (403, 404)), (Client(), (401,))):
         if method == "get":
-            response = client.get(url)
+            response = client.get(url, dict(record.query))
         else:
-            response = client.generic(
-                method.upper(), url, data=json.dumps(record.body), content_type="application/json"
-            )
+            response = _send(client, method, url, record, path)
         assert response.status_code in allowed, (method, url, response.status_code)
         _assert_no_leak(response, record, f"{method.upper()} {url}")
 

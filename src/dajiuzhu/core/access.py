@@ -21,6 +21,11 @@ class AccessDenied(Exception):
     code = "forbidden"
     message = "您的角色无权进行此操作"
 
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.message)
+        if message:
+            self.message = message
+
 
 class NotFound(Exception):
     """No such record in the user's scope (HTTP 404)."""

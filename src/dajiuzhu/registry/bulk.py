@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hmac
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -38,6 +38,7 @@ class HukouRow:
 
 @dataclass
 class SyncCounts:
+    rows: int = 0
     persons_inserted: int = 0
     persons_updated: int = 0
     households_inserted: int = 0
@@ -59,9 +60,15 @@ def _blob() -> str:
     return "bytea" if connection.vendor == "postgresql" else "blob"
 
 
-def _chunks(rows: Sequence[HukouRow]) -> Iterator[Sequence[HukouRow]]:
-    for start in range(0, len(rows), CHUNK):
-        yield rows[start : start + CHUNK]
+def _chunks(rows: Iterable[HukouRow]) -> Iterator[list[HukouRow]]:
+    chunk: list[HukouRow] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _prepare(rows: Sequence[HukouRow]) -> Iterator[tuple]:
@@ -93,28 +100,34 @@ COLUMNS = (
 )
 
 
-def _load_temp(cursor, rows: Sequence[HukouRow]) -> None:
+def _load_temp(cursor, rows: Iterable[HukouRow]) -> int:
     cursor.execute("DROP TABLE IF EXISTS tmp_hukou_person")
     columns = TEMP_PERSON_COLUMNS.format(blob=_blob())
     cursor.execute(f"CREATE TEMP TABLE tmp_hukou_person ({columns})")
+    loaded = 0
     if connection.vendor == "postgresql":
         with cursor.cursor.copy(f"COPY tmp_hukou_person ({COLUMNS}) FROM STDIN") as copy:
             for chunk in _chunks(rows):
+                loaded += len(chunk)
                 for record in _prepare(chunk):
                     copy.write_row(record)
     else:
         placeholders = ", ".join(["%s"] * 11)
         sql = f"INSERT OR REPLACE INTO tmp_hukou_person ({COLUMNS}) VALUES ({placeholders})"  # noqa: S608
         for chunk in _chunks(rows):
+            loaded += len(chunk)
             cursor.executemany(sql, list(_prepare(chunk)))
+    return loaded
 
 
-def sync(rows: Sequence[HukouRow], *, as_of: date) -> SyncCounts:
-    """Upsert persons, households and current memberships. Call inside a transaction."""
+def sync(rows: Iterable[HukouRow], *, as_of: date) -> SyncCounts:
+    """Upsert persons, households and current memberships. Call inside a transaction.
+
+    ``rows`` may be any iterable (it is streamed into a temporary table in chunks)."""
     counts = SyncCounts()
     now = timezone.now()
     with connection.cursor() as cursor:
-        _load_temp(cursor, rows)
+        counts.rows = _load_temp(cursor, rows)
         # Communities the registry does not know yet, under known towns (公安 codes are
         # authoritative); their names are filled in by an administrator.
         cursor.execute(
@@ -234,3 +247,29 @@ def sync(rows: Sequence[HukouRow], *, as_of: date) -> SyncCounts:
         cursor.execute("DROP TABLE IF EXISTS tmp_hukou_person")
     counts.persons_updated = max(counts.persons_updated, 0)
     return counts
+
+
+def deaths_sync(deaths: Iterable[tuple[int, date]]) -> int:
+    """Mark persons (by person_key) as deceased with their date of death. Returns rows changed."""
+    changed = 0
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        batch: list[tuple[int, date]] = []
+        for item in deaths:
+            batch.append(item)
+            if len(batch) >= CHUNK:
+                changed += _deaths_chunk(cursor, batch, now)
+                batch = []
+        if batch:
+            changed += _deaths_chunk(cursor, batch, now)
+    return changed
+
+
+def _deaths_chunk(cursor, batch, now) -> int:
+    cursor.executemany(
+        "UPDATE registry_person SET status = 'deceased', death_date = %s, updated_at = %s "
+        "WHERE person_key = %s AND (status <> 'deceased' OR death_date IS NULL "
+        "OR death_date <> %s)",
+        [(d, now, k, d) for k, d in batch],
+    )
+    return cursor.rowcount if cursor.rowcount >= 0 else 0

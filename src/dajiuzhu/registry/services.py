@@ -6,6 +6,7 @@ The actor must hold a registry-writing role and the record must lie in the actor
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from django.db import transaction
@@ -254,7 +255,7 @@ def person_set_status(
 
 
 @transaction.atomic
-def hukou_sync(*, rows: list[bulk.HukouRow], as_of: date, source: str) -> bulk.SyncCounts:
+def hukou_sync(*, rows: Iterable[bulk.HukouRow], as_of: date, source: str) -> bulk.SyncCounts:
     """Bring the registry in line with a batch of the 户籍 dataset (公安局): persons, households,
     memberships and status. Rows must already be validated (ingestion quarantines bad ones).
     Audited as one event naming the batch; the lake batch is the per-row provenance."""
@@ -265,7 +266,23 @@ def hukou_sync(*, rows: list[bulk.HukouRow], as_of: date, source: str) -> bulk.S
         object_type="batch",
         object_id=source,
         purpose=Purpose.ADMINISTRATION,
-        detail={"rows": len(rows), **vars(counts)},
+        detail=vars(counts),
         label="exchange:hukou",
     )
     return counts
+
+
+@transaction.atomic
+def deaths_sync(*, deaths: Iterable[tuple[int, date]], source: str) -> int:
+    """Record deaths reported by 公安 (person_key, death_date) in the registry. Audited."""
+    changed = bulk.deaths_sync(deaths)
+    audit_record(
+        actor=None,
+        action="registry.deaths_sync",
+        object_type="batch",
+        object_id=source,
+        purpose=Purpose.ADMINISTRATION,
+        detail={"persons_changed": changed},
+        label="exchange:deaths",
+    )
+    return changed

@@ -1,0 +1,124 @@
+"""The pseudonymous lake: immutable Parquet batches under ``$DAJIUZHU_HOME/lake/<dataset>/``.
+
+Only published, non-retracted batches are read. The *current view* of a dataset is the union
+of its batches, with the latest version per natural key when any batch replaced keys of an
+earlier one (recorded at publication in ``Batch.overlaps``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+from django.conf import settings
+
+from dajiuzhu.core import crypto
+from dajiuzhu.exchange.contracts import Contract, get_contract
+from dajiuzhu.exchange.models import Batch, BatchStatus
+from dajiuzhu.exchange.validation import LAKE_TYPES, q
+
+META_COLUMNS = ("_batch", "_row")
+
+
+def lake_root() -> Path:
+    return Path(settings.LAKE_DIR)
+
+
+def staging_root() -> Path:
+    """Work space beside the lake (never inside it): staging batches, DuckDB spill files."""
+    path = lake_root().parent / "staging"
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+    return path
+
+
+def batch_dir(dataset: str, batch_id: int) -> Path:
+    return lake_root() / dataset / f"batch={batch_id}"
+
+
+def batch_files(dataset: str, batch_id: int) -> list[str]:
+    return sorted(str(p) for p in batch_dir(dataset, batch_id).glob("*.parquet"))
+
+
+def connect(*, threads: int | None = None, memory_limit: str = "1GB") -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with bounded memory and the pseudonymisation key loaded."""
+    con = duckdb.connect(
+        config={
+            "threads": threads or os.cpu_count() or 2,
+            "memory_limit": memory_limit,
+            "preserve_insertion_order": False,
+        }
+    )
+    tmp = staging_root() / "duckdb-tmp"
+    tmp.mkdir(exist_ok=True)
+    con.execute(f"SET temp_directory = '{tmp}'")
+    key = crypto.index_key().ljust(64, b"\0")
+    con.execute("SET VARIABLE djz_ipad = ?", [bytes(b ^ 0x36 for b in key)])
+    con.execute("SET VARIABLE djz_opad = ?", [bytes(b ^ 0x5C for b in key)])
+    return con
+
+
+def person_key_sql(value: str) -> str:
+    """HMAC-SHA256(index_key, id_number), first 64 bits as a signed integer — the same value as
+    ``core.crypto.person_key`` — computed inside DuckDB."""
+    inner = f"sha256(getvariable('djz_ipad') || encode({value}))"
+    digest = f"sha256(getvariable('djz_opad') || unhex({inner}))"
+    unsigned = f"('0x' || substr({digest}, 1, 16))::UBIGINT"
+    return (
+        f"CASE WHEN {unsigned} >= 9223372036854775808 "
+        f"THEN ({unsigned}::HUGEINT - 18446744073709551616)::BIGINT ELSE {unsigned}::BIGINT END"
+    )
+
+
+@dataclass(frozen=True)
+class BatchRef:
+    id: int
+    overlaps: bool
+    files: tuple[str, ...]
+
+
+def active_batches(dataset: str) -> list[BatchRef]:
+    refs = []
+    for b in (
+        Batch.objects.filter(dataset=dataset, status=BatchStatus.PUBLISHED, accepted__gt=0)
+        .order_by("id")
+        .only("id", "overlaps")
+    ):
+        refs.append(BatchRef(b.id, b.overlaps, tuple(batch_files(dataset, b.id))))
+    return refs
+
+
+def empty_sql(contract: Contract) -> str:
+    cols = [f"CAST(NULL AS {LAKE_TYPES[f.type]}) AS {q(f.lake_name)}" for f in contract.lake_fields]
+    cols += ["CAST(NULL AS BIGINT) AS _batch", "CAST(NULL AS BIGINT) AS _row"]
+    return f"(SELECT {', '.join(cols)} WHERE false)"
+
+
+def files_sql(files: list[str]) -> str:
+    listing = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+    return f"read_parquet([{listing}])"
+
+
+def current_sql(dataset: str, *, batches: list[BatchRef] | None = None) -> str:
+    """A SQL table expression for the dataset's current rows (lake columns + _batch, _row)."""
+    contract = get_contract(dataset)
+    batches = active_batches(dataset) if batches is None else batches
+    files = [f for b in batches for f in b.files]
+    if not files:
+        return empty_sql(contract)
+    columns = ", ".join(q(c) for c in [*contract.lake_columns, *META_COLUMNS])
+    source = f"(SELECT {columns} FROM {files_sql(files)})"
+    if not any(b.overlaps for b in batches):
+        return source
+    keys = ", ".join(q(k) for k in contract.lake_key)
+    return (
+        f"(SELECT * FROM {source} QUALIFY row_number() OVER "
+        f"(PARTITION BY {keys} ORDER BY _batch DESC, _row DESC) = 1)"
+    )
+
+
+def remove_tree(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
