@@ -7,16 +7,26 @@ users outside the record's scope.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from dajiuzhu.core.access import AccessDenied, NotFound
-from dajiuzhu.core.api import router as core_router
 from dajiuzhu.core.services import ServiceError
-from dajiuzhu.exchange.api import router as exchange_router
 from dajiuzhu.exchange.sources import SourceError
-from dajiuzhu.registry.api import router as registry_router
+
+# Each domain package contributes a router (a module that does not exist yet is skipped).
+DOMAIN_APIS = [
+    "dajiuzhu.core.api",
+    "dajiuzhu.registry.api",
+    "dajiuzhu.exchange.api",
+    "dajiuzhu.policy.api",
+    "dajiuzhu.verification.api",
+    "dajiuzhu.warnings.api",
+]
 
 api = NinjaAPI(
     title="常州市智慧大救助管理服务平台 API",
@@ -94,6 +104,6 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     )
 
 
-api.add_router("/", core_router)
-api.add_router("/", registry_router)
-api.add_router("/", exchange_router)
+for _module in DOMAIN_APIS:
+    if importlib.util.find_spec(_module):
+        api.add_router("/", importlib.import_module(_module).router)

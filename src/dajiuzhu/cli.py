@@ -4,6 +4,7 @@ initialises a fresh home (keys, database, queue storage, lake) on first use."""
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import signal
@@ -13,6 +14,14 @@ import time
 from collections.abc import Callable
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+# Domain packages add their subcommands: each module has register(subparsers, command).
+PLUGINS = [
+    "dajiuzhu.exchange.commands",
+    "dajiuzhu.synth.commands",
+    "dajiuzhu.policy.commands",
+    "dajiuzhu.verification.commands",
+    "dajiuzhu.warnings.commands",
+]
 
 
 def command(name: str):
@@ -217,35 +226,6 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
-@command("ingest")
-def cmd_ingest(args: argparse.Namespace) -> int:
-    """Load one department file; the last line printed is a JSON summary."""
-    setup_django()
-    from pathlib import Path
-
-    from dajiuzhu.core.services import ServiceError
-    from dajiuzhu.exchange.services import batch_ingest_file
-    from dajiuzhu.exchange.sources import SourceError
-
-    path = Path(args.file)
-    if not path.is_file():
-        print(f"error: no such file: {path}", file=sys.stderr)
-        return 2
-    try:
-        result = batch_ingest_file(
-            actor=None,
-            dataset=args.dataset,
-            path=path,
-            fmt=args.format,
-            department_code=args.department,
-        )
-    except (ServiceError, SourceError) as exc:
-        print(f"error: {exc.code}: {exc.message}", file=sys.stderr)
-        return 2
-    print(json.dumps(result.summary(), ensure_ascii=False), flush=True)
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dajiuzhu", description="常州市智慧大救助管理服务平台")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -276,14 +256,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--department", required=True)
     p.add_argument("--name", default="部门系统对接")
 
-    p = sub.add_parser("ingest", help="load a department's file (CSV, XLSX or Parquet)")
-    p.add_argument("dataset")
-    p.add_argument("file")
-    p.add_argument("--department", help="delivering department (default: the contract's owner)")
-    p.add_argument("--format", choices=["csv", "xlsx", "parquet"], help="default: from the suffix")
-
     p = sub.add_parser("audit", help="audit log tools")
     p.add_argument("action", choices=["verify"])
+
+    for name in PLUGINS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue  # that domain has no commands (yet)
+            raise
+        module.register(sub, command)
     return parser
 
 

@@ -45,6 +45,9 @@ INSTALLED_APPS = [
     "dajiuzhu.core",
     "dajiuzhu.registry",
     "dajiuzhu.exchange",
+    "dajiuzhu.policy",
+    "dajiuzhu.verification",
+    "dajiuzhu.warnings",
     "dajiuzhu.web",
 ]
 
@@ -120,6 +123,9 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "web/locked.html"
 AXES_VERBOSE = False
+# Lock by username only: offices reach the platform through one NAT address, and locking an
+# address would lock out a whole service centre. (axes.W006 warns about exactly this choice.)
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]

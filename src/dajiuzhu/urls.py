@@ -1,3 +1,5 @@
+import importlib.util
+
 from django.urls import include, path
 
 from dajiuzhu.api import api
@@ -7,10 +9,17 @@ handler403 = "dajiuzhu.web.views.error_403"
 handler404 = "dajiuzhu.web.views.error_404"
 handler500 = "dajiuzhu.web.views.error_500"
 
-urlpatterns = [
-    path("api/v1/", api.urls),
-    path("", include("dajiuzhu.web.urls")),
-    path("", include("dajiuzhu.core.urls")),
-    path("", include("dajiuzhu.registry.urls")),
-    path("", include("dajiuzhu.exchange.urls")),
+# Each domain package contributes its pages (a module that does not exist yet is skipped).
+DOMAIN_URLS = [
+    "dajiuzhu.web.urls",
+    "dajiuzhu.core.urls",
+    "dajiuzhu.registry.urls",
+    "dajiuzhu.exchange.urls",
+    "dajiuzhu.policy.urls",
+    "dajiuzhu.verification.urls",
+    "dajiuzhu.warnings.urls",
+]
+
+urlpatterns = [path("api/v1/", api.urls)] + [
+    path("", include(module)) for module in DOMAIN_URLS if importlib.util.find_spec(module)
 ]
