@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.db import transaction
 
-from dajiuzhu.core.models import Division, User
+from dajiuzhu.core.models import User
 from dajiuzhu.core.reference import reference_data_load
 from dajiuzhu.core.roles import Role
-from dajiuzhu.core.services import division_create, user_create
+from dajiuzhu.core.services import user_create
 
 DEMO_PASSWORD = "Changzhou-2023"  # noqa: S105 (demo accounts only, printed by `make demo`)
 DEMO_RESIDENT_PHONE = "13800000001"
@@ -130,17 +128,10 @@ def demo_prepare(*, persons: int, seed: int) -> list[dict[str, str]]:
     accounts = demo_accounts()
     from dajiuzhu.synth.population import demo_population
 
-    demo_population(persons=persons, seed=seed)
+    for summary in demo_population(persons=persons, seed=seed):
+        print(
+            f"  loaded {summary['dataset']}: {summary['accepted']} rows "
+            f"({summary['rejected']} quarantined)",
+            flush=True,
+        )
     return accounts
-
-
-def ensure_community(town_code: str, number: int, name: str) -> Division:
-    code = f"{town_code}{number:03d}"
-    existing = Division.objects.filter(code=code).first()
-    if existing:
-        return existing
-    return division_create(actor=None, parent_code=town_code, code=code, name=name)
-
-
-def first_of_month(d: date) -> date:
-    return d.replace(day=1)

@@ -1,98 +1,92 @@
-"""The demo population. Until the synthetic generator lands, a handful of households."""
+"""The demo population: a synthetic Changzhou, loaded through the real ingestion path."""
 
 from __future__ import annotations
 
-from datetime import date
+import csv
+import logging
+from datetime import date, timedelta
+from pathlib import Path
 
-from django.db import transaction
+from django.conf import settings
 
-from dajiuzhu.core.idnumber import make_id_number
-from dajiuzhu.registry.models import Household
-from dajiuzhu.registry.services import category_add, household_create, membership_add, person_create
-from dajiuzhu.synth.demo import ensure_community
+from dajiuzhu.core.models import Division
+from dajiuzhu.core.services import division_create
+from dajiuzhu.exchange.contracts import all_contracts
+from dajiuzhu.exchange.models import Batch, BatchStatus
 
-HANDFUL = [
-    # (town, community no, community name, household no,
-    #  members [(name, birth, seq, relation)], categories [(member, category, start)])
-    (
-        "320402001",
-        1,
-        "雕庄社区",
-        "TN0001",
-        [("王建国", date(1958, 3, 14), 11, "head"), ("李秀英", date(1960, 7, 2), 22, "spouse")],
-        [(0, "dibao", date(2022, 9, 1)), (1, "severe_disability", date(2021, 5, 10))],
-    ),
-    (
-        "320402001",
-        1,
-        "雕庄社区",
-        "TN0002",
-        [("陈桂兰", date(1941, 11, 30), 32, "head")],
-        [(0, "tekun", date(2020, 1, 1)), (0, "elderly_alone", date(2020, 1, 1))],
-    ),
-    (
-        "320402005",
-        1,
-        "天宁社区",
-        "TN0003",
-        [
-            ("刘伟", date(1985, 6, 18), 41, "head"),
-            ("张丽", date(1987, 2, 9), 52, "spouse"),
-            ("刘子涵", date(2015, 9, 1), 61, "child"),
-        ],
-        [(0, "zhichu", date(2023, 3, 1))],
-    ),
-    (
-        "320412001",
-        1,
-        "湖塘社区",
-        "WJ0001",
-        [("周志强", date(1970, 1, 21), 71, "head"), ("吴芳", date(1972, 4, 5), 82, "spouse")],
-        [(0, "dibian", date(2023, 1, 1))],
-    ),
-    (
-        "320412001",
-        1,
-        "湖塘社区",
-        "WJ0002",
-        [("孙小红", date(2010, 8, 16), 92, "head")],
-        [(0, "orphan", date(2018, 6, 1))],
-    ),
-]
+log = logging.getLogger("dajiuzhu.synth")
+DEMO_YEAR = 2023
+# hukou first: it feeds the registry that the other datasets are checked against.
+LOAD_ORDER = ["hukou"]
 
 
-@transaction.atomic
-def demo_population(*, persons: int, seed: int) -> int:
-    """Create the handful of demo households once. Returns how many were created."""
-    if Household.objects.filter(household_no="TN0001").exists():
-        return 0
+def load_communities(path: Path) -> int:
+    """Create the synthetic communities (names included) under their real towns."""
     created = 0
-    for town, number, cname, hh_no, members, cats in HANDFUL:
-        community = ensure_community(town, number, cname)
-        hh = household_create(
-            actor=None,
-            household_no=hh_no,
-            division_code=community.code,
-            address=f"{community.name}{created + 1}号",
-        )
-        people = []
-        for name, birth, seq, relation in members:
-            person = person_create(
-                actor=None,
-                id_number=make_id_number(town[:6], birth, seq),
-                name=name,
-                hukou_division_code=community.code,
-                phone=f"139{seq:08d}",
+    with path.open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if Division.objects.filter(code=row["code"]).exists():
+                continue
+            division_create(
+                actor=None, parent_code=row["town_code"], code=row["code"], name=row["name"]
             )
-            membership_add(
-                actor=None,
-                household=hh,
-                person=person,
-                relation=relation,
-                start_date=date(2000, 1, 1) if birth.year < 2000 else birth,
-            )
-            people.append(person)
-        for idx, cat, start in cats:
-            category_add(actor=None, person=people[idx], category=cat, start_date=start)
-        created += 1
+            created += 1
     return created
+
+
+def load_folder(folder: Path) -> list[dict]:
+    """Ingest every dataset file of a synth folder as the owning departments would."""
+    from dajiuzhu.exchange.services import batch_ingest_file
+
+    load_communities(folder / "_communities.csv")
+    datasets = LOAD_ORDER + sorted(d for d in all_contracts() if d not in LOAD_ORDER)
+    summaries = []
+    for dataset in datasets:
+        path = next((p for p in folder.glob(f"{dataset}.*")), None)
+        if path is None:
+            continue
+        summaries.append(batch_ingest_file(actor=None, dataset=dataset, path=path).summary())
+    return summaries
+
+
+def demo_population(*, persons: int, seed: int) -> list[dict]:
+    """Generate (once) and load the demo city. Returns the ingestion summaries."""
+    if persons <= 0:
+        return []
+    if Batch.objects.filter(dataset="hukou", status=BatchStatus.PUBLISHED).exists():
+        return []  # the home already holds a city: reuse it
+    from dajiuzhu.synth.generator import generate
+
+    folder = Path(settings.HOME) / "synth" / f"city-{persons}-{seed}"
+    if not (folder / "hukou.parquet").exists():
+        generate(persons=persons, seed=seed, year=DEMO_YEAR, out_dir=folder)
+    summaries = load_folder(folder)
+    demo_authorisations()
+    return summaries
+
+
+def demo_authorisations(limit: int = 30) -> int:
+    """Signed authorisations for the adults of some 天宁区 households, so that the household
+    check can be tried at once in the demo (each is recorded and audited like any other)."""
+    from dajiuzhu.registry.models import Household, Membership
+    from dajiuzhu.registry.selectors import age_on
+    from dajiuzhu.verification.services import authorisation_record
+
+    today = date.today()
+    count = 0
+    for household in Household.objects.filter(division__code__startswith="320402").order_by(
+        "household_no"
+    )[:limit]:
+        for m in Membership.objects.filter(
+            household=household, end_date__isnull=True
+        ).select_related("person"):
+            if m.person.status == "normal" and age_on(m.person.birth_date, today) >= 18:
+                authorisation_record(
+                    actor=None,
+                    person_id=m.person.pk,
+                    signed_on=today,
+                    expires_on=today + timedelta(days=365),
+                    document_ref=f"DEMO-{household.household_no}",
+                )
+                count += 1
+    return count
