@@ -80,7 +80,7 @@ def test_bad_rows_go_to_quarantine_and_good_rows_load(db, capsys, files):
         7: [("total_cost", "negative"), ("out_of_pocket", "order")],
         8: [("out_of_pocket", "order")],
         9: [("claim_id", "required")],
-        10: [("fund_paid", "money_format")],
+        10: [("fund_paid", "decimals")],
     }
     message = QuarantineRow.objects.get(batch_id=summary["batch"], row_number=8).problems[0]
     assert message["message"] == "个人自负超过医疗总费用"
@@ -273,3 +273,12 @@ def test_unknown_dataset_and_missing_file_get_messages(db, capsys, files):
     (files / "empty.csv").write_text("")
     code, _, err = ingest(capsys, "medical_claims", files / "empty.csv")
     assert code == 2 and "文件为空" in err
+
+
+def test_quoted_line_breaks_and_commas_survive(db, capsys, files):
+    path = files / "claims.csv"
+    rows = [claim(1, hospital_code="A,B"), claim(2, hospital_code="第一\n分院")]
+    write_csv(path, rows)
+    code, summary, _ = ingest(capsys, "medical_claims", path)
+    assert (code, summary["accepted"]) == (0, 2)
+    assert sorted(r[0] for r in current("medical_claims", "hospital_code")) == ["A,B", "第一\n分院"]

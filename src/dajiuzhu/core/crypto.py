@@ -3,8 +3,9 @@
 * ``encrypt``/``decrypt``: a random 96-bit nonce is prepended to the ciphertext; the field's
   name is bound as associated data so a ciphertext cannot be moved to another field.
 * ``id_index``: HMAC-SHA256(index_key, id_number) in hex: the blind index for exact lookup.
-* ``person_key``: the first 64 bits of that same HMAC as a signed integer — the pseudonym the
-  lake carries instead of the ID number (see docs/decisions/0001-person-key-64-bit.md).
+* ``person_key``: the first 64 bits of that same HMAC as an integer (offset by 2^63 to fit a
+  signed 64-bit column) — the pseudonym the lake carries instead of the ID number (see
+  docs/decisions/0001-person-key-64-bit.md).
 """
 
 from __future__ import annotations
@@ -53,7 +54,9 @@ def id_index(id_number: str) -> str:
 
 
 def person_key_from_digest(digest: bytes) -> int:
-    return int.from_bytes(digest[:8], "big", signed=True)
+    """The first 64 bits of the digest as an unsigned integer, shifted by 2^63 into the
+    signed 64-bit range (a bijection; DuckDB computes the same in SQL)."""
+    return int.from_bytes(digest[:8], "big") - (1 << 63)
 
 
 def person_key(id_number: str) -> int:

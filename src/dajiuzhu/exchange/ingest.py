@@ -298,22 +298,38 @@ def _run(
             con.register("src_rows", source.arrow)
         con.execute(f"CREATE TEMP VIEW src AS SELECT * FROM {source.sql}")
         types = {name: typ for name, typ, *_ in con.execute("DESCRIBE src").fetchall()}
-        fields, problems = row_sql(contract, types, today=_today(), now=timezone.localtime())
-        con.execute(f"CREATE TEMP VIEW v AS SELECT *, {problems} AS _problems FROM src")
+        sql = row_sql(
+            contract,
+            types,
+            today=_today(),
+            now=timezone.localtime(),
+            person_key_sql=lake.person_key_sql,
+        )
+        fields = sql.fields
+        if sql.ids_sql:
+            con.execute(f"CREATE TEMP TABLE ids AS {sql.ids_sql}")
+        con.execute(f"CREATE TEMP VIEW t AS {sql.typed_sql}")
+        con.execute(f"CREATE TEMP VIEW v AS SELECT *, {sql.bad} AS _bad FROM t")
 
         key_values = [fields[k].value for k in contract.natural_key]
-        non_blank = [f"count({fields[f.name].text})" for f in contract.fields]
+        # Statistics straight from the source (no join, no typing): rows, distinct natural
+        # keys (normalised as the typed layer does), filled cells per field.
+        raw_keys = [
+            f"upper({fields[k].text_expr})"
+            if contract.field(k).type == "id_number"
+            else fields[k].text_expr
+            for k in contract.natural_key
+        ]
+        non_blank = [f"count({fields[f.name].text_expr})" for f in contract.fields]
         stats = con.execute(
-            f"SELECT count(*), count(DISTINCT hash({', '.join(key_values)})), "
-            f"{', '.join(non_blank)} FROM v"
+            f"SELECT count(*), count(DISTINCT hash({', '.join(raw_keys)})), "
+            f"{', '.join(non_blank)} FROM src"
         ).fetchall()[0]
         total, distinct_keys, filled = stats[0], stats[1], stats[2:]
 
         select = []
         for f in contract.lake_fields:
-            value = fields[f.name].value
-            if f.type == "id_number":
-                value = lake.person_key_sql(value)
+            value = sql.person_key if f.type == "id_number" else fields[f.name].value
             select.append(f"{value} AS {q(f.lake_name)}")
         select.append(f"{batch.pk}::BIGINT AS _batch")
         select.append("_row")
@@ -325,15 +341,17 @@ def _run(
             )
         part = staging / "part-0.parquet"
         accepted = con.execute(
-            f"COPY (SELECT {', '.join(select)} FROM v WHERE _problems = ''{dedup}) "
+            f"COPY (SELECT {', '.join(select)} FROM v WHERE NOT _bad{dedup}) "
             f"TO '{_path_sql(part)}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 500000)"
         ).fetchall()[0][0]
-        raw = ", ".join(f"CAST({q(c)} AS VARCHAR) AS {q(c)}" for c in contract.columns)
+        raw = ", ".join(f"CAST(v.{q(c)} AS VARCHAR) AS {q(c)}" for c in contract.columns)
         quarantine = staging / "quarantine.parquet"
-        rejected = con.execute(
-            f"COPY (SELECT _row, _problems, {raw} FROM v WHERE _problems <> '' ORDER BY _row) "
-            f"TO '{_path_sql(quarantine)}' (FORMAT parquet)"
-        ).fetchall()[0][0]
+        rejected = 0
+        if dedup or accepted < total:  # a clean file (the usual case) needs no second pass
+            rejected = con.execute(
+                f"COPY (SELECT _row, {sql.problems} AS _problems, {raw} FROM v WHERE _bad "
+                f"ORDER BY _row) TO '{_path_sql(quarantine)}' (FORMAT parquet)"
+            ).fetchall()[0][0]
         if rejected > MAX_QUARANTINE:
             raise ServiceError(
                 "batch.too_many_rejects",
@@ -517,7 +535,7 @@ def _feed_hukou(batch: Batch, con, fields) -> None:
     select = ", ".join(f"{fields[n].value} AS {q(n)}" for n in names)
     key = fields["id_number"].value
     cursor = con.execute(
-        f"SELECT {select} FROM v WHERE _problems = '' "
+        f"SELECT {select} FROM v WHERE NOT _bad "
         f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY _row DESC) = 1"
     )
 

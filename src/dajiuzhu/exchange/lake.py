@@ -62,15 +62,11 @@ def connect(*, threads: int | None = None, memory_limit: str = "1GB") -> duckdb.
 
 
 def person_key_sql(value: str) -> str:
-    """HMAC-SHA256(index_key, id_number), first 64 bits as a signed integer — the same value as
-    ``core.crypto.person_key`` — computed inside DuckDB."""
+    """HMAC-SHA256(index_key, id_number), first 64 bits as an integer offset by 2^63 — the
+    same value as ``core.crypto.person_key`` — computed inside DuckDB (the digest once)."""
     inner = f"sha256(getvariable('djz_ipad') || encode({value}))"
     digest = f"sha256(getvariable('djz_opad') || unhex({inner}))"
-    unsigned = f"('0x' || substr({digest}, 1, 16))::UBIGINT"
-    return (
-        f"CASE WHEN {unsigned} >= 9223372036854775808 "
-        f"THEN ({unsigned}::HUGEINT - 18446744073709551616)::BIGINT ELSE {unsigned}::BIGINT END"
-    )
+    return f"(('0x' || substr({digest}, 1, 16))::UBIGINT::HUGEINT - 9223372036854775808)::BIGINT"
 
 
 @dataclass(frozen=True)

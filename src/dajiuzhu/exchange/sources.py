@@ -101,8 +101,18 @@ def csv_to_parquet(
     """Stream a CSV into a staging Parquet of strings with _row (memory stays bounded).
 
     ``header`` is the file's own header when it carries extra columns to drop (our quarantine
-    downloads add row-number and problem columns); ``columns`` are the ones kept."""
-    header = header or columns
+    downloads add row-number and problem columns); ``columns`` are the ones kept. Values with
+    line breaks inside quotes are rare in departments' exports: the fast parser is tried
+    first, the one that allows them if it fails."""
+    try:
+        _csv_to_parquet(path, encoding, columns, out, header or columns, newlines=False)
+    except SourceError:
+        _csv_to_parquet(path, encoding, columns, out, header or columns, newlines=True)
+
+
+def _csv_to_parquet(
+    path: Path, encoding: str, columns: list[str], out: Path, header: list[str], *, newlines: bool
+) -> None:
     raw = path.open("rb")
     if encoding == "utf-8-bom":
         raw.read(len(BOM))
@@ -119,14 +129,14 @@ def csv_to_parquet(
         quoted_strings_can_be_null=True,
         include_columns=columns,
     )
-    parse = pacsv.ParseOptions(newlines_in_values=True)
+    parse = pacsv.ParseOptions(newlines_in_values=newlines)
     schema = pa.schema([(c, pa.string()) for c in columns] + [("_row", pa.int64())])
     row = 0
     try:
         reader = pacsv.open_csv(
             raw, read_options=read_options, parse_options=parse, convert_options=convert
         )
-        with pq.ParquetWriter(out, schema, compression="zstd") as writer:
+        with pq.ParquetWriter(out, schema, compression="snappy") as writer:
             for batch in reader:
                 n = batch.num_rows
                 arrays = [*batch.columns, pa.array(range(row + 1, row + n + 1), pa.int64())]

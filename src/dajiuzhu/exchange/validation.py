@@ -85,10 +85,21 @@ def _in_list(values) -> str:
 
 @dataclass
 class FieldSql:
+    """A field's SQL. ``text_expr``/``value_expr`` are computed once per row in the typed layer
+    (columns ``text``/``value``); ``problems`` refer to those columns."""
+
     field: Field
-    text: str  # the trimmed text or native value, NULL when blank
-    value: str  # typed value
-    problems: list[str]
+    text_expr: str
+    value_expr: str
+    problems: list[tuple[str, str, str]]  # (condition over the typed layer, field, code)
+
+    @property
+    def text(self) -> str:
+        return q(f"__t_{self.field.name}")
+
+    @property
+    def value(self) -> str:
+        return q(f"__v_{self.field.name}")
 
 
 def town_list_sql() -> str:
@@ -99,8 +110,23 @@ def _is_numeric(sql_type: str) -> bool:
     return sql_type.upper().startswith(NUMERIC_TYPES)
 
 
-def _problem(cond: str, field: str, code: str) -> str:
-    return f"CASE WHEN {cond} THEN '{field}:{code}' END"
+def _problem(cond: str, field: str, code: str) -> tuple[str, str, str]:
+    return (cond, field, code)
+
+
+def problems_sql(problems: list[tuple[str, str, str]]) -> tuple[str, str]:
+    """(bad, described): ``bad`` is a cheap boolean — is anything wrong with the row? —
+    used to select accepted rows; ``described`` names the problems ('field:code|…') and is
+    evaluated for rejected rows only."""
+    if not problems:
+        return "false", "''"
+    bad = " OR ".join(f"coalesce({c}, false)" for c, _f, _code in problems)
+    described = (
+        "concat_ws('|', "
+        + ", ".join(f"CASE WHEN {c} THEN '{f}:{code}' END" for c, f, code in problems)
+        + ")"
+    )
+    return f"({bad})", described
 
 
 def id_checksum_ok(v: str) -> str:
@@ -110,91 +136,114 @@ def id_checksum_ok(v: str) -> str:
     return f"substr('10X98765432', (({total}) % 11)::INTEGER + 1, 1) = substr({v}, 18, 1)"
 
 
-def id_birth(v: str) -> str:
-    return f"try_strptime(substr({v}, 7, 8), '%Y%m%d')::DATE"
+def ids_table_sql(column: str, person_key_sql) -> str:
+    """The distinct ID numbers of the delivery, each checked and pseudonymised once (a file
+    of 60 million claim lines holds a few million people)."""
+    col = q(column)
+    return f"""
+    WITH d AS (SELECT DISTINCT {col} AS raw FROM src WHERE {col} IS NOT NULL),
+    n AS (SELECT raw, upper(trim(CAST(raw AS VARCHAR))) AS v FROM d),
+    f AS (SELECT raw, v, regexp_full_match(v, '[0-9]{{17}}[0-9X]') AS fmt FROM n),
+    g AS (SELECT raw, v, fmt,
+                 CASE WHEN fmt THEN {id_checksum_ok("v")} ELSE false END AS sum_ok,
+                 CASE WHEN fmt THEN try_strptime(substr(v, 7, 8), '%Y%m%d')::DATE END AS birth,
+                 CASE WHEN fmt THEN CASE WHEN TRY_CAST(substr(v, 17, 1) AS INTEGER) % 2 = 1
+                                         THEN 'M' ELSE 'F' END END AS sex
+          FROM f)
+    SELECT raw, v, fmt, sum_ok, birth, sex,
+           CASE WHEN sum_ok THEN {person_key_sql("v")} END AS pk
+    FROM g
+    """
 
 
 def field_sql(f: Field, source_type: str, *, today: date, now: datetime) -> FieldSql:
-    col = q(f.name)
+    col = f"src.{q(f.name)}"  # typed layer: qualified (the distinct-ID table has columns too)
+    raw = q(f.name)  # problems layer: the source column as the typed layer passes it on
     is_text = source_type.upper() in ("VARCHAR", "JSON") or source_type.upper().startswith(
         "VARCHAR"
     )
-    text = f"nullif(trim({col}), '')" if is_text else col
-    problems: list[str] = []
-    present = f"({text}) IS NOT NULL"
+    text_expr = f"nullif(trim({col}), '')" if is_text else col
+    fs = FieldSql(field=f, text_expr=text_expr, value_expr=text_expr, problems=[])
+    text, value = fs.text, fs.value
+    problems = fs.problems
+    present = f"{text} IS NOT NULL"
     if f.required:
-        problems.append(_problem(f"({text}) IS NULL", f.name, "required"))
+        problems.append(_problem(f"{text} IS NULL", f.name, "required"))
     today_sql = f"DATE '{today.isoformat()}'"
     t = f.type
-    if t == "string":
-        value = text if is_text else f"CAST({col} AS VARCHAR)"
-        if f.max_length:
+    if t in ("string", "enum", "division_code"):
+        fs.value_expr = text_expr if is_text else f"CAST({col} AS VARCHAR)"
+        if t == "string" and f.max_length:
             problems.append(_problem(f"length({value}) > {f.max_length}", f.name, "too_long"))
-    elif t == "enum":
-        value = text if is_text else f"CAST({col} AS VARCHAR)"
-        problems.append(
-            _problem(f"{present} AND {value} NOT IN {_in_list(f.values)}", f.name, "enum")
-        )
-    elif t == "id_number":
-        value = f"upper({text})" if is_text else f"upper(CAST({col} AS VARCHAR))"
-        fmt = f"regexp_full_match({value}, '[0-9]{{17}}[0-9X]')"
-        problems.append(_problem(f"{present} AND NOT {fmt}", f.name, "id_format"))
-        problems.append(
-            _problem(
-                f"{present} AND {fmt} AND NOT ({id_checksum_ok(value)})", f.name, "id_checksum"
+        if t == "enum":
+            problems.append(
+                _problem(f"{present} AND {value} NOT IN {_in_list(f.values)}", f.name, "enum")
             )
-        )
-        birth = id_birth(value)
+        if t == "division_code":
+            fmt = f"regexp_full_match({value}, '[0-9]{{9}}([0-9]{{3}})?')"
+            problems.append(_problem(f"{present} AND NOT {fmt}", f.name, "division_format"))
+            problems.append(
+                _problem(
+                    f"{present} AND {fmt} AND substr({value}, 1, 9) NOT IN {town_list_sql()}",
+                    f.name,
+                    "division_unknown",
+                )
+            )
+    elif t == "id_number":
+        fs.value_expr = "ids.v"  # the normalised number, from the distinct-ID table
+        problems.append(_problem(f"{present} AND NOT __id_fmt", f.name, "id_format"))
+        problems.append(_problem(f"{present} AND __id_fmt AND NOT __id_sum", f.name, "id_checksum"))
         problems.append(
             _problem(
-                f"{present} AND {fmt} AND ({birth} IS NULL OR {birth} > {today_sql} "
-                f"OR {birth} < DATE '1890-01-01')",
+                f"{present} AND __id_fmt AND (__id_birth IS NULL OR __id_birth > {today_sql} "
+                f"OR __id_birth < DATE '1890-01-01')",
                 f.name,
                 "id_birth_date",
             )
         )
     elif t == "date":
         if source_type.upper() == "DATE":
-            value = col
+            fs.value_expr = col
         elif source_type.upper().startswith("TIMESTAMP"):
-            value = f"CAST({col} AS DATE)"
-        else:
-            value = f"try_strptime({text}, '%Y-%m-%d')::DATE"
+            fs.value_expr = f"CAST({col} AS DATE)"
+        else:  # strictly YYYY-MM-DD
+            fs.value_expr = (
+                f"CASE WHEN length({text_expr}) = 10 THEN TRY_CAST({text_expr} AS DATE) END"
+            )
         problems.append(_problem(f"{present} AND {value} IS NULL", f.name, "date_format"))
         problems.append(_problem(f"{value} > {today_sql}", f.name, "date_future"))
         problems.append(_problem(f"{value} < DATE '1900-01-01'", f.name, "date_range"))
     elif t == "datetime":
         if source_type.upper().startswith("TIMESTAMP") or source_type.upper() == "DATE":
-            value = f"CAST({col} AS TIMESTAMP)"
+            fs.value_expr = f"CAST({col} AS TIMESTAMP)"
         else:
-            value = (
-                f"coalesce(try_strptime({text}, '%Y-%m-%d %H:%M:%S'), "
-                f"try_strptime({text}, '%Y-%m-%dT%H:%M:%S'), "
-                f"try_strptime({text}, '%Y-%m-%d %H:%M'), try_strptime({text}, '%Y-%m-%d'))"
+            fs.value_expr = (
+                f"coalesce(try_strptime({text_expr}, '%Y-%m-%d %H:%M:%S'), "
+                f"try_strptime({text_expr}, '%Y-%m-%dT%H:%M:%S'), "
+                f"try_strptime({text_expr}, '%Y-%m-%d %H:%M'), "
+                f"try_strptime({text_expr}, '%Y-%m-%d'))"
             )
         problems.append(_problem(f"{present} AND {value} IS NULL", f.name, "datetime_format"))
         limit = f"TIMESTAMP '{now.strftime('%Y-%m-%d %H:%M:%S')}' + INTERVAL 1 DAY"
         problems.append(_problem(f"{value} > {limit}", f.name, "date_future"))
     elif t == "month":
         if source_type.upper() == "DATE" or source_type.upper().startswith("TIMESTAMP"):
-            value = f"strftime({col}, '%Y-%m')"
+            fs.value_expr = f"strftime({col}, '%Y-%m')"
         else:
-            value = text if is_text else f"CAST({col} AS VARCHAR)"
-        problems.append(
-            _problem(
-                f"{present} AND NOT regexp_full_match({value}, '[0-9]{{4}}-(0[1-9]|1[0-2])')",
-                f.name,
-                "month_format",
-            )
+            fs.value_expr = text_expr if is_text else f"CAST({col} AS VARCHAR)"
+        well_formed = (
+            f"length({value}) = 7 AND substr({value}, 5, 1) = '-' "
+            f"AND TRY_CAST({value} || '-01' AS DATE) IS NOT NULL"
         )
+        problems.append(_problem(f"{present} AND NOT ({well_formed})", f.name, "month_format"))
         problems.append(_problem(f"{value} > '{today:%Y-%m}'", f.name, "date_future"))
     elif t in ("year", "int"):
         target = "INTEGER" if t == "year" else "BIGINT"
         if _is_numeric(source_type):
-            value = f"TRY_CAST({col} AS {target})"
-            exact = f"CAST({col} AS DOUBLE) = floor(CAST({col} AS DOUBLE))"
+            fs.value_expr = f"TRY_CAST({col} AS {target})"
+            exact = f"CAST({raw} AS DOUBLE) = floor(CAST({raw} AS DOUBLE))"
         else:
-            value = f"TRY_CAST({text} AS {target})"
+            fs.value_expr = f"TRY_CAST({text_expr} AS {target})"
             exact = f"regexp_full_match({text}, '-?[0-9]+')"
         code = "year_format" if t == "year" else "int_format"
         problems.append(_problem(f"{present} AND ({value} IS NULL OR NOT ({exact}))", f.name, code))
@@ -205,81 +254,93 @@ def field_sql(f: Field, source_type: str, *, today: date, now: datetime) -> Fiel
         if hi is not None:
             problems.append(_problem(f"{value} > {hi}", f.name, range_code))
     elif t in ("money", "decimal"):
+        # Text or number alike: parsed as a double (cheaper than a regular expression per
+        # cell), finite, at most two decimals (to a 1e-6 tolerance), stored as DECIMAL(18,2).
         fmt_code = "money_format" if t == "money" else "number_format"
-        if _is_numeric(source_type):
-            d = f"CAST({col} AS DOUBLE)"
-            value = f"TRY_CAST(round({d}, 2) AS DECIMAL(18,2))"
-            problems.append(
-                _problem(
-                    f"{present} AND abs({d} * 100 - round({d} * 100)) > 1e-6", f.name, "decimals"
-                )
-            )
-            problems.append(_problem(f"{present} AND {value} IS NULL", f.name, fmt_code))
-        else:
-            value = f"TRY_CAST({text} AS DECIMAL(18,2))"
-            problems.append(
-                _problem(
-                    f"{present} AND (NOT regexp_full_match({text}, '-?[0-9]+(\\.[0-9]{{1,2}})?') "
-                    f"OR {value} IS NULL)",
-                    f.name,
-                    fmt_code,
-                )
-            )
-        problems.append(_problem(f"{value} < 0", f.name, "negative"))
-    elif t == "division_code":
-        value = text if is_text else f"CAST({col} AS VARCHAR)"
-        fmt = f"regexp_full_match({value}, '[0-9]{{9}}([0-9]{{3}})?')"
-        problems.append(_problem(f"{present} AND NOT {fmt}", f.name, "division_format"))
+        source = col if _is_numeric(source_type) else text_expr
+        fs.value_expr = f"TRY_CAST(round(TRY_CAST({source} AS DOUBLE), 2) AS DECIMAL(18,2))"
+        d = f"TRY_CAST({raw if _is_numeric(source_type) else text} AS DOUBLE)"
         problems.append(
             _problem(
-                f"{present} AND {fmt} AND substr({value}, 1, 9) NOT IN {town_list_sql()}",
+                f"{present} AND ({d} IS NULL OR NOT isfinite({d}) OR {value} IS NULL)",
                 f.name,
-                "division_unknown",
+                fmt_code,
             )
         )
+        problems.append(
+            _problem(
+                f"{present} AND isfinite({d}) AND abs({d} * 100 - round({d} * 100)) > 1e-6",
+                f.name,
+                "decimals",
+            )
+        )
+        problems.append(_problem(f"{value} < 0", f.name, "negative"))
     else:  # pragma: no cover - contracts are validated on load
         raise ValueError(t)
-    return FieldSql(field=f, text=text, value=value, problems=problems)
+    return fs
+
+
+@dataclass
+class RowSql:
+    """The layered SQL of a delivery: the distinct-ID table, the typed layer (each value
+    computed once) and the problems of each row."""
+
+    fields: dict[str, FieldSql]
+    ids_sql: str | None
+    typed_sql: str
+    bad: str  # boolean: the row has a problem
+    problems: str  # 'field:code|…' for rejected rows
+    person_key: str | None  # the typed layer's column holding person_key
 
 
 def row_sql(
-    contract: Contract, source_types: dict[str, str], *, today: date, now: datetime
-) -> tuple[dict[str, FieldSql], str]:
-    """Per-field SQL and the expression of the row's problems ('' when the row is good)."""
+    contract: Contract, source_types: dict[str, str], *, today: date, now: datetime, person_key_sql
+) -> RowSql:
     fields = {
         f.name: field_sql(f, source_types[f.name], today=today, now=now) for f in contract.fields
     }
+    person = contract.person_field
+    columns = []
+    for fs in fields.values():
+        columns.append(f"{fs.text_expr} AS {fs.text}")
+        columns.append(f"{fs.value_expr} AS {fs.value}")
+    join = ""
+    ids_sql = None
+    if person is not None:
+        ids_sql = ids_table_sql(person.name, person_key_sql)
+        columns += [
+            "ids.fmt AS __id_fmt",
+            "ids.sum_ok AS __id_sum",
+            "ids.birth AS __id_birth",
+            "ids.sex AS __id_sex",
+            "ids.pk AS __pk",
+        ]
+        join = f" LEFT JOIN ids ON src.{q(person.name)} = ids.raw"
+    typed_sql = f"SELECT src.*, {', '.join(columns)} FROM src{join}"
     problems = [p for fs in fields.values() for p in fs.problems]
     for check in contract.checks:
         if check.rule == "le":
             left, right = fields[check.left].value, fields[check.right].value
             problems.append(_problem(f"{left} > {right}", check.field, "order"))
         elif check.rule == "id_birth_date_matches":
-            idf = contract.person_field
             problems.append(
-                _problem(
-                    f"{fields[check.field].value} <> {id_birth(fields[idf.name].value)}",
-                    check.field,
-                    "id_mismatch",
-                )
+                _problem(f"{fields[check.field].value} <> __id_birth", check.field, "id_mismatch")
             )
         elif check.rule == "id_sex_matches":
-            idf = contract.person_field
-            idv = fields[idf.name].value
-            expected = (
-                f"CASE WHEN TRY_CAST(substr({idv}, 17, 1) AS INTEGER) % 2 = 1 THEN 'M' ELSE 'F' END"
-            )
             problems.append(
-                _problem(
-                    f"regexp_full_match({idv}, '[0-9]{{17}}[0-9X]') "
-                    f"AND {fields[check.field].value} <> {expected}",
-                    check.field,
-                    "id_mismatch",
-                )
+                _problem(f"{fields[check.field].value} <> __id_sex", check.field, "id_mismatch")
             )
         else:  # pragma: no cover
             raise ValueError(check.rule)
-    return fields, "concat_ws('|', " + ", ".join(problems) + ")" if problems else "''"
+    bad, described = problems_sql(problems)
+    return RowSql(
+        fields=fields,
+        ids_sql=ids_sql,
+        typed_sql=typed_sql,
+        bad=bad,
+        problems=described,
+        person_key="__pk" if person is not None else None,
+    )
 
 
 def describe_problems(problems: str, contract: Contract) -> list[dict[str, str]]:

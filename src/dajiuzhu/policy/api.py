@@ -1,0 +1,252 @@
+"""API of the policy library: the programme catalogue, the residents' self-check, the
+candidates of 政策找人, and dated parameter values."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema, Status
+
+from dajiuzhu.core.access import AccessDenied
+from dajiuzhu.core.apiauth import session_auth
+from dajiuzhu.core.models import User
+from dajiuzhu.core.schemas import ErrorOut
+from dajiuzhu.core.services import ServiceError
+from dajiuzhu.policy import catalogue, engine, selectors, services
+
+router = Router(tags=["救助政策库"])
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
+NONE = {"x-personal-data": "none"}
+
+
+def _user(request: HttpRequest) -> User:
+    if not isinstance(request.auth, User):
+        raise AccessDenied
+    return request.auth
+
+
+class ProgrammeOut(Schema):
+    code: str
+    name: str
+    department: str
+    category: str
+    target: str
+    benefit: str
+    legal_basis: str
+    documents: list[str]
+    commitment: bool
+    deadline_days: int
+    variables: list[str]
+    plain: str
+    how_to_apply: str
+
+
+class MemberIn(Schema):
+    age: int = Field(..., ge=0, le=120)
+    wage_income: float = Field(0, ge=0, le=1e8)
+    other_income: float = Field(0, ge=0, le=1e8)
+    exempt_income: float = Field(0, ge=0, le=1e8)
+    disability_grade: int = Field(0, ge=0, le=4)
+    disability_kind: str = Field(
+        "none", pattern="^(none|visual|hearing|speech|physical|intellectual|psychiatric|multiple)$"
+    )
+    has_serious_illness: bool = False
+    has_able_supporter: bool | None = None
+
+
+class CalculateIn(Schema):
+    month: str | None = Field(None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    district_code: str = Field(..., pattern=r"^3204(02|04|11|12|13|81)$")
+    members: list[MemberIn] = Field(..., min_length=1, max_length=12)
+    financial_assets: float = Field(0, ge=0, le=1e10)
+    non_exempt_vehicles: int = Field(0, ge=0, le=50)
+    extra_residential_units: int = Field(0, ge=0, le=100)
+    runs_active_business: bool = False
+    rigid_expenditure: float = Field(0, ge=0, le=1e8)
+
+
+class ConditionOut(Schema):
+    label_zh: str
+    held: bool
+    left: object | None = None
+    op: str | None = None
+    right: object | None = None
+
+
+class ProgrammeResultOut(Schema):
+    programme: str
+    label_zh: str
+    subject: str
+    eligible: bool
+    amount: float | None = None
+    rate: float | None = None
+
+
+class RuleOut(Schema):
+    rule: str
+    label_zh: str
+    subject: str
+    held: bool | None
+    conditions: list[ConditionOut]
+
+
+class CalculateOut(Schema):
+    month: str
+    dibao_standard: float
+    programmes: list[ProgrammeResultOut]
+    rules: list[RuleOut]
+
+
+class CandidateOut(Schema):
+    id: int
+    month: str
+    programme: str
+    household_no: str
+    town: str
+    estimated_amount: float | None
+    figures: dict
+    status: str
+
+
+class ParameterIn(Schema):
+    name: str = Field(..., min_length=1, max_length=100)
+    start: date
+    value: float
+    reference: str = Field(..., min_length=1, max_length=300)
+
+
+class ParameterOut(Schema):
+    name: str
+    start: date
+    value: float
+    reference: str
+
+
+def _programme_out(p) -> ProgrammeOut:
+    return ProgrammeOut(
+        **{**p.__dict__, "documents": list(p.documents), "variables": list(p.variables)}
+    )
+
+
+@router.get("/policy/programmes", response=list[ProgrammeOut], auth=None, openapi_extra=NONE)
+def programmes(request: HttpRequest):
+    """The catalogue of the 32 programmes (救助政策库)."""
+    return [_programme_out(p) for p in catalogue.load_catalogue()]
+
+
+@router.get(
+    "/policy/programmes/{code}",
+    response={200: ProgrammeOut, 404: ErrorOut},
+    auth=None,
+    openapi_extra=NONE,
+)
+def programme(request: HttpRequest, code: str):
+    try:
+        return _programme_out(catalogue.programme(code))
+    except KeyError:
+        return Status(404, {"code": "not_found", "message": "没有该救助政策"})
+
+
+@router.post(
+    "/policy/calculate", response={200: CalculateOut, 400: ErrorOut}, auth=None, openapi_extra=NONE
+)
+def calculate(request: HttpRequest, payload: CalculateIn):
+    """The self-check: which programmes may apply, with amounts and reasons. Nothing stored."""
+    month = payload.month or date.today().strftime("%Y-%m")
+    members = [m.dict() for m in payload.members]
+    working = sum(1 for m in members if 18 <= m["age"] <= 59)
+    for i, m in enumerate(members):
+        m["id"] = f"p{i + 1}"
+        if m["has_able_supporter"] is None:
+            m["has_able_supporter"] = working - (1 if 18 <= m["age"] <= 59 else 0) > 0
+    household = payload.dict(exclude={"members", "month"})
+    try:
+        result = engine.explain(selectors.policy_system(), month, members, household)
+    except engine.PolicyError as exc:
+        raise ServiceError(f"policy.{exc.code}", exc.message_zh) from None
+    return CalculateOut(
+        month=month,
+        dibao_standard=result.dibao_standard,
+        programmes=[ProgrammeResultOut(**p.__dict__) for p in result.programmes],
+        rules=[
+            RuleOut(
+                rule=r.rule,
+                label_zh=r.label_zh,
+                subject=r.subject,
+                held=r.held,
+                conditions=[
+                    ConditionOut(
+                        label_zh=c.label_zh, held=c.held, left=c.left, op=c.op, right=c.right
+                    )
+                    for c in r.conditions
+                ],
+            )
+            for r in result.rules
+        ],
+    )
+
+
+@router.get(
+    "/policy/candidates",
+    response={200: list[CandidateOut], **ERRORS},
+    auth=session_auth,
+    openapi_extra={"x-personal-data": "candidate_list"},
+)
+def candidates(
+    request: HttpRequest,
+    month: str | None = Query(None, pattern=r"^\d{4}-\d{2}$"),
+    programme: str | None = Query(None, max_length=30),
+    status: str | None = Query("open", max_length=15),
+):
+    """Candidates of 政策找人 in the caller's towns."""
+    rows = selectors.candidates_for(
+        user=_user(request), month=month, programme=programme, status=status or None
+    )
+    return [
+        CandidateOut(
+            id=c.pk,
+            month=c.month,
+            programme=c.programme,
+            household_no=c.household_no,
+            town=c.town_id,
+            estimated_amount=float(c.estimated_amount) if c.estimated_amount is not None else None,
+            figures=c.figures,
+            status=c.status,
+        )
+        for c in rows
+    ]
+
+
+@router.get(
+    "/policy/parameters",
+    response={200: list[ParameterOut], **ERRORS},
+    auth=session_auth,
+    openapi_extra=NONE,
+)
+def parameter_values(request: HttpRequest):
+    """The dated values administrators added on top of the rules' YAML parameters."""
+    _user(request)
+    return [
+        ParameterOut(name=o.name, start=o.start, value=float(o.value), reference=o.reference)
+        for o in selectors.parameter_list()
+    ]
+
+
+@router.post(
+    "/policy/parameters",
+    response={201: ParameterOut, **ERRORS},
+    auth=session_auth,
+    openapi_extra=NONE,
+)
+def parameter_add(request: HttpRequest, payload: ParameterIn):
+    o = services.parameter_value_add(
+        actor=_user(request),
+        name=payload.name,
+        start=payload.start,
+        value=str(payload.value),
+        reference=payload.reference,
+    )
+    return Status(
+        201, ParameterOut(name=o.name, start=o.start, value=float(o.value), reference=o.reference)
+    )

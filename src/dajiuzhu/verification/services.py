@@ -1,0 +1,186 @@
+"""Writes of the household economic-status check: recording authorisations, running checks."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from dajiuzhu.core.access import NotFound, division_in_scope, require_purpose, require_role
+from dajiuzhu.core.audit import audit_record
+from dajiuzhu.core.models import User
+from dajiuzhu.core.roles import Purpose, Role
+from dajiuzhu.core.services import ServiceError
+from dajiuzhu.policy import engine
+from dajiuzhu.policy.selectors import policy_system
+from dajiuzhu.registry.models import Household, Membership, Person
+from dajiuzhu.registry.selectors import age_on
+from dajiuzhu.verification import check
+from dajiuzhu.verification.models import Authorisation, VerificationReport
+
+CHECK_ROLES = frozenset({Role.WINDOW_CLERK, Role.CASEWORKER, Role.APPROVER, Role.ADMIN})
+CHECK_PURPOSES = frozenset({Purpose.VERIFICATION, Purpose.CASEWORK, Purpose.SUPERVISION})
+MAX_VALIDITY_DAYS = 366 * 3
+
+
+def _scoped_household(actor: User | None, household_id: int) -> Household:
+    household = Household.objects.select_related("division").filter(pk=household_id).first()
+    if household is None:
+        raise NotFound
+    if actor is not None and not division_in_scope(actor, household.division_id):
+        raise NotFound
+    return household
+
+
+@transaction.atomic
+def authorisation_record(
+    *,
+    actor: User | None,
+    person_id: int,
+    signed_on: date,
+    expires_on: date,
+    signed_by: str = "",
+    scope: str = "",
+    document_ref: str = "",
+) -> Authorisation:
+    """Record a member's signed authorisation (授权书) for the economic-status check."""
+    if actor is not None:
+        require_role(actor, CHECK_ROLES)
+    membership = (
+        Membership.objects.select_related("person", "household")
+        .filter(person_id=person_id, end_date__isnull=True)
+        .first()
+    )
+    if membership is None:
+        raise NotFound
+    household = membership.household
+    if actor is not None and not division_in_scope(actor, household.division_id):
+        raise NotFound
+    today = timezone.localdate()
+    if signed_on > today:
+        raise ServiceError("authorisation.future", "签署日期不能晚于今天", field="signed_on")
+    if expires_on < signed_on:
+        raise ServiceError("authorisation.dates", "有效期不能早于签署日期", field="expires_on")
+    if expires_on > signed_on + timedelta(days=MAX_VALIDITY_DAYS):
+        raise ServiceError("authorisation.too_long", "授权有效期不能超过三年", field="expires_on")
+    person = membership.person
+    auth = Authorisation.objects.create(
+        person=person,
+        household=household,
+        signed_by=(signed_by or person.name)[:50],
+        scope=(scope or Authorisation._meta.get_field("scope").default)[:200],
+        signed_on=signed_on,
+        expires_on=expires_on,
+        document_ref=(document_ref or "")[:60],
+        recorded_by=actor,
+    )
+    audit_record(
+        actor=actor,
+        action="verification.authorisation.record",
+        object_type="person",
+        object_id=person.pk,
+        purpose=Purpose.VERIFICATION,
+        detail={
+            "household": household.pk,
+            "signed_on": signed_on.isoformat(),
+            "expires_on": expires_on.isoformat(),
+        },
+    )
+    return auth
+
+
+def current_members(household: Household) -> list[check.Member]:
+    return [
+        check.Member(person=m.person, relation=m.relation)
+        for m in Membership.objects.filter(household=household, end_date__isnull=True)
+        .select_related("person")
+        .order_by("start_date", "pk")
+    ]
+
+
+def missing_authorisations(
+    household: Household, members: list[check.Member], *, on: date
+) -> list[Person]:
+    valid = set(
+        Authorisation.objects.filter(
+            household=household,
+            revoked_at__isnull=True,
+            signed_on__lte=on,
+            expires_on__gte=on,
+        ).values_list("person_id", flat=True)
+    )
+    return [
+        m.person
+        for m in members
+        if age_on(m.person.birth_date, on) >= 18 and m.person.pk not in valid
+    ]
+
+
+def _month_or_error(month: str) -> str:
+    try:
+        year, mon = (int(x) for x in (month or "").split("-"))
+        date(year, mon, 1)
+    except ValueError:
+        raise ServiceError("month.format", "核对月份格式应为YYYY-MM", field="month") from None
+    return f"{year:04d}-{mon:02d}"
+
+
+def verify(
+    *, actor: User | None, household_id: int, month: str, purpose: str = Purpose.VERIFICATION
+) -> VerificationReport:
+    """Run the economic-status check of a household for a month (核对报告). Refused unless
+    every adult member has a valid signed authorisation. Audited with its purpose."""
+    if actor is not None:
+        require_role(actor, CHECK_ROLES)
+    require_purpose(purpose)
+    if purpose not in CHECK_PURPOSES:
+        raise ServiceError(
+            "verification.purpose", "核对用途应为经济状况核对、业务办理或监督检查", field="purpose"
+        )
+    month = _month_or_error(month)
+    household = _scoped_household(actor, household_id)
+    members = current_members(household)
+    if not members:
+        raise ServiceError("verification.no_members", "该家庭没有登记在册的成员,无法核对")
+    today = timezone.localdate()
+    lacking = missing_authorisations(household, members, on=today)
+    if lacking:
+        names = "、".join(p.name for p in lacking)
+        raise ServiceError(
+            "verification.no_authorisation", f"以下成年家庭成员尚未签署有效的核对授权书:{names}"
+        )
+    try:
+        report = check.build_report(
+            household=household,
+            members=members,
+            month=month,
+            purpose=purpose,
+            system=policy_system(),
+        )
+    except engine.PolicyError as exc:
+        raise ServiceError(f"policy.{exc.code}", exc.message_zh, field="month") from None
+    with transaction.atomic():
+        saved = VerificationReport.objects.create(
+            household=household,
+            month=month,
+            purpose=purpose,
+            requested_by=actor,
+            complete=report["complete"],
+            report=report,
+            seconds=report["seconds"],
+        )
+        audit_record(
+            actor=actor,
+            action="verification.check",
+            object_type="household",
+            object_id=household.pk,
+            purpose=purpose,
+            detail={
+                "report": saved.pk,
+                "month": month,
+                "persons": [m.person.pk for m in members],
+                "missing": report["missing"],
+            },
+        )
+    return saved

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from dajiuzhu.verification import views
+
+app_name = "verification"
+urlpatterns = [
+    path("work/verification/", views.home, name="home"),
+    path("work/verification/households/<int:household_id>/", views.household, name="household"),
+    path("work/verification/reports/<int:report_id>/", views.report, name="report"),
+]

@@ -1,0 +1,161 @@
+"""The household economic-status check through its service, CLI, API and pages."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import pytest
+
+from dajiuzhu.cli import main
+from dajiuzhu.core.models import AuditEvent
+from dajiuzhu.core.services import ServiceError
+from dajiuzhu.verification.models import VerificationReport
+from dajiuzhu.verification.services import verify
+from tests.conftest import client_for, make_household
+from tests.verification.conftest import authorise_adults, load_family
+
+
+def _programme(report: dict, code: str, subject: str = "household") -> dict:
+    return next(
+        p
+        for p in report["explanation"]["programmes"]
+        if p["programme"] == code and p["subject"] == subject
+    )
+
+
+def test_it_refuses_without_every_adults_authorisation(family):
+    with pytest.raises(ServiceError) as info:
+        verify(actor=None, household_id=family.household.pk, month="2023-08")
+    assert info.value.code == "verification.no_authorisation"
+    assert "周建华" in info.value.message and "吴丽萍" in info.value.message
+    assert "周小雨" not in info.value.message  # a child signs nothing
+    assert VerificationReport.objects.count() == 0
+
+
+def test_the_report_computes_the_dibao_with_every_number(family):
+    authorise_adults(family)
+    report = verify(actor=None, household_id=family.household.pk, month="2023-08").report
+    head = next(m for m in report["members"] if m["person_id"] == family.head.pk)
+    assert head["inputs"]["wage_income"] == 2000.0
+    assert head["details"]["wage_months"] == 12
+    assert report["household_inputs"]["financial_assets"] == 10000.0
+    assert report["household_inputs"]["extra_residential_units"] == 0
+    # counted = 2000 − min(20 % × 2000, 500) = 1600; per member 533.33 < 1070
+    dibao = _programme(report, "dibao")
+    assert dibao["eligible"] is True
+    # 1070 × 3 − 1600 = 1610, plus 10 % of the standard for the child: 1717
+    assert dibao["amount"] == 1717
+    rule = next(r for r in report["explanation"]["rules"] if r["rule"] == "dibao_eligible")
+    condition = rule["conditions"][0]
+    assert (condition["held"], condition["op"], condition["right"]) == (True, "<", 1070.0)
+    assert round(condition["left"], 2) == 533.33
+
+
+def test_missing_datasets_are_reported_unavailable_never_zero(family):
+    authorise_adults(family)
+    report = verify(actor=None, household_id=family.household.pk, month="2023-08")
+    statuses = {s["dataset"]: s["status"] for s in report.report["sources"]}
+    assert statuses["wages"] == "ok"
+    assert statuses["vehicles"] == "unavailable"
+    assert statuses["medical_claims"] == "unavailable"
+    assert report.complete is False
+    assert "机动车登记" in report.report["missing"]
+
+
+def test_a_vehicle_fails_the_asset_test(db):
+    family = load_family(with_vehicle=True)
+    authorise_adults(family)
+    report = verify(actor=None, household_id=family.household.pk, month="2023-08").report
+    assert _programme(report, "dibao")["eligible"] is False
+    assets = next(r for r in report["explanation"]["rules"] if r["rule"] == "assets_within_limits")
+    vehicle = next(c for c in assets["conditions"] if "机动车" in c["label_zh"])
+    assert vehicle["held"] is False and vehicle["left"] == 1
+
+
+def test_bad_months_and_households_get_messages(family):
+    authorise_adults(family)
+    with pytest.raises(ServiceError) as info:
+        verify(actor=None, household_id=family.household.pk, month="2021-05")
+    assert info.value.code == "policy.no_standard"
+    with pytest.raises(ServiceError) as info:
+        verify(actor=None, household_id=family.household.pk, month="2023-13")
+    assert info.value.code == "month.format"
+    empty, _ = make_household("320402001", members=0)
+    with pytest.raises(ServiceError) as info:
+        verify(actor=None, household_id=empty.pk, month="2023-08")
+    assert info.value.code == "verification.no_members"
+    with pytest.raises(ServiceError) as info:  # the child was not born yet: an impossible age
+        verify(actor=None, household_id=family.household.pk, month="2010-08")
+    assert info.value.code.startswith("policy.")
+
+
+def test_the_cli_prints_the_report(family, capsys):
+    authorise_adults(family)
+    capsys.readouterr()
+    assert (
+        main(["verify", "--id-number", family.numbers["child"], "--month", "2023-08", "--json"])
+        == 0
+    )
+    body = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert _programme(body, "dibao")["amount"] == 1717
+    assert family.numbers["head"] not in json.dumps(body)  # no ID numbers in the report
+    assert main(["verify", "--id-number", family.numbers["head"], "--month", "2023-08"]) == 0
+    assert "最低生活保障:符合,1717元/月" in capsys.readouterr().out
+    unknown = "11010519491231002X"
+    assert main(["verify", "--id-number", unknown, "--month", "2023-08"]) == 2
+    assert "人员库中没有" in capsys.readouterr().err
+
+
+def test_the_api_and_pages_are_scoped_and_audited(family, tn_caseworker, wj_caseworker):
+    authorise_adults(family)
+    url = f"/api/v1/verification/households/{family.household.pk}/checks"
+    outsider = client_for(wj_caseworker).post(
+        url, {"month": "2023-08"}, content_type="application/json"
+    )
+    assert outsider.status_code == 404
+    client = client_for(tn_caseworker)
+    created = client.post(
+        url, {"month": "2023-08", "purpose": "verification"}, content_type="application/json"
+    )
+    assert created.status_code == 201
+    report_id = created.json()["id"]
+    event = AuditEvent.objects.filter(action="verification.check").latest("id")
+    assert (event.purpose, event.actor) == ("verification", tn_caseworker)
+    page = client.get(f"/work/verification/reports/{report_id}/").content.decode()
+    assert "周建华" in page and "1717" in page and "未加载" in page
+    assert family.numbers["head"] in page  # a caseworker sees whole numbers
+    assert (
+        client_for(wj_caseworker).get(f"/work/verification/reports/{report_id}/").status_code == 404
+    )
+
+
+def test_a_clerk_records_authorisations_and_runs_the_check_on_the_page(family, tn_clerk):
+    client = client_for(tn_clerk)
+    page = client.get(f"/work/verification/households/{family.household.pk}/").content.decode()
+    assert "缺少" in page
+    refused = client.post(
+        f"/work/verification/households/{family.household.pk}/",
+        {"action": "check", "month": "2023-08", "purpose": "verification"},
+        follow=True,
+    ).content.decode()
+    assert "尚未签署有效的核对授权书" in refused
+    today = date.today()
+    for person in (family.head, family.spouse):
+        client.post(
+            f"/work/verification/households/{family.household.pk}/",
+            {
+                "action": "authorise",
+                "person": person.pk,
+                "signed_on": today.isoformat(),
+                "expires_on": (today + timedelta(days=300)).isoformat(),
+            },
+        )
+    done = client.post(
+        f"/work/verification/households/{family.household.pk}/",
+        {"action": "check", "month": "2023-08", "purpose": "verification"},
+        follow=True,
+    )
+    html = done.content.decode()
+    assert "家庭经济状况核对报告" in html and "符合" in html
+    assert family.numbers["head"] not in html  # a clerk sees masked numbers
