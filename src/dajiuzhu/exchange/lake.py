@@ -52,6 +52,7 @@ def connect(*, threads: int | None = None, memory_limit: str = "1GB") -> duckdb.
             "preserve_insertion_order": False,
         }
     )
+    con.execute("SET enable_progress_bar = false")
     tmp = staging_root() / "duckdb-tmp"
     tmp.mkdir(exist_ok=True)
     con.execute(f"SET temp_directory = '{tmp}'")

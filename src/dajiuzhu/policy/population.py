@@ -118,8 +118,10 @@ def load_population(month: str, *, con=None) -> Population:
             FROM {lake.current_sql("hukou")}
             WHERE status = 'normal' AND birth_date <= {end}
         """)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE pf AS {inputs.person_features_sql(w, 'pop')}")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE pa AS {inputs.person_assets_sql(w, 'pop')}")
+        features = inputs.person_features_sql(w, "pop", population=True)
+        assets = inputs.person_assets_sql(w, "pop", population=True)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE pf AS {features}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE pa AS {assets}")
         con.execute("""
             CREATE OR REPLACE TEMP TABLE hh AS
             WITH agg AS (
@@ -194,32 +196,36 @@ def load_population(month: str, *, con=None) -> Population:
 def _receiving(con, w: inputs.Window) -> dict[str, np.ndarray]:
     """Who receives what in month M (救助对象, current in M): per household and per person."""
     recipients = lake.current_sql("assistance_recipients")
+    programmes = ("dibao", "dibian", "zhichu", "tekun")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE recv AS
         SELECT DISTINCT person_key, household_no, program_code FROM {recipients}
         WHERE start_date <= DATE '{w.month_end.isoformat()}'
           AND (end_date IS NULL OR end_date >= DATE '{w.month_start.isoformat()}')
+          AND program_code IN ('dibao', 'dibian', 'zhichu', 'tekun')
     """)
+    # A household receives a programme when a record names its number or one of its members.
+    flags = ", ".join(f"bool_or(program_code = '{p}') AS {p}" for p in programmes)
+    household = con.execute(f"""
+        WITH hits AS (
+            SELECT household_no, program_code FROM recv
+            UNION ALL
+            SELECT p.household_no, r.program_code FROM recv r JOIN pop p USING (person_key))
+        SELECT hh.idx, {", ".join(f"coalesce(h.{p}, false) AS {p}" for p in programmes)}
+        FROM hh LEFT JOIN (SELECT household_no, {flags} FROM hits GROUP BY household_no) h
+             USING (household_no)
+        ORDER BY hh.idx
+    """).fetchnumpy()
+    person = con.execute(f"""
+        SELECT {", ".join(f"coalesce(r.{p}, false) AS {p}" for p in programmes)}
+        FROM pop p JOIN hh USING (household_no)
+        LEFT JOIN (SELECT person_key, {flags} FROM recv GROUP BY person_key) r USING (person_key)
+        ORDER BY hh.idx
+    """).fetchnumpy()
     out = {}
-    for programme in ("dibao", "dibian", "zhichu", "tekun"):
-        hh = con.execute(f"""
-            SELECT hh.idx, (r1.household_no IS NOT NULL OR r2.household_no IS NOT NULL) AS got
-            FROM hh
-            LEFT JOIN (SELECT DISTINCT household_no FROM recv WHERE program_code = '{programme}') r1
-                   USING (household_no)
-            LEFT JOIN (SELECT DISTINCT p.household_no FROM recv r JOIN pop p USING (person_key)
-                       WHERE r.program_code = '{programme}') r2 USING (household_no)
-            ORDER BY hh.idx
-        """).fetchnumpy()
-        out[f"hh_{programme}"] = hh["got"].astype(bool)
-        person = con.execute(f"""
-            SELECT (r.person_key IS NOT NULL) AS got FROM pop p
-            JOIN hh USING (household_no)
-            LEFT JOIN (SELECT DISTINCT person_key FROM recv WHERE program_code = '{programme}') r
-                   USING (person_key)
-            ORDER BY hh.idx
-        """).fetchnumpy()
-        out[f"p_{programme}"] = person["got"].astype(bool)
+    for programme in programmes:
+        out[f"hh_{programme}"] = household[programme].astype(bool)
+        out[f"p_{programme}"] = person[programme].astype(bool)
     return out
 
 
