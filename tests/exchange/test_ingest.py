@@ -282,3 +282,25 @@ def test_quoted_line_breaks_and_commas_survive(db, capsys, files):
     code, summary, _ = ingest(capsys, "medical_claims", path)
     assert (code, summary["accepted"]) == (0, 2)
     assert sorted(r[0] for r in current("medical_claims", "hospital_code")) == ["A,B", "第一\n分院"]
+
+
+def test_large_batches_are_sorted_by_person_after_publication(
+    db, capsys, files, monkeypatch, django_capture_on_commit_callbacks
+):
+    from dajiuzhu.exchange import lake as lake_module
+
+    monkeypatch.setattr(lake_module, "CLUSTER_MIN_ROWS", 10)
+    rows = [claim(n) for n in range(40)]
+    with django_capture_on_commit_callbacks(execute=True):
+        _, summary, _ = ingest(capsys, "medical_claims", write_csv(files / "c.csv", rows))
+    batch = Batch.objects.get(pk=summary["batch"])
+    assert batch.clustered is True
+    con = lake.connect()
+    keys = [
+        r[0]
+        for r in con.execute(
+            f"SELECT person_key FROM read_parquet('{lake.batch_files('medical_claims', batch.pk)[0]}')"
+        ).fetchall()
+    ]
+    assert keys == sorted(keys)
+    assert len(current("medical_claims")) == 40  # same rows

@@ -14,6 +14,31 @@ def register(sub, command) -> None:
     p.add_argument("--department", help="delivering department (default: the contract's owner)")
     p.add_argument("--format", choices=["csv", "xlsx", "parquet"], help="default: from the suffix")
     command("ingest")(cmd_ingest)
+    p = sub.add_parser("lake", help="lake maintenance")
+    p.add_argument(
+        "action",
+        choices=["optimize"],
+        help="optimize: sort large batches by person_key (the worker does it too)",
+    )
+    command("lake")(cmd_lake)
+
+
+def cmd_lake(args: argparse.Namespace) -> int:
+    from dajiuzhu.cli import setup_django
+
+    setup_django()
+    from dajiuzhu.exchange.lake import cluster_batch
+    from dajiuzhu.exchange.models import Batch, BatchStatus
+
+    done = [
+        b
+        for b in Batch.objects.filter(status=BatchStatus.PUBLISHED, clustered=False)
+        .order_by("id")
+        .values_list("pk", flat=True)
+        if cluster_batch(b)
+    ]
+    print(json.dumps({"clustered_batches": done}), flush=True)
+    return 0
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:

@@ -119,3 +119,35 @@ def current_sql(dataset: str, *, batches: list[BatchRef] | None = None) -> str:
 
 def remove_tree(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
+
+
+CLUSTER_MIN_ROWS = 200_000
+
+
+def cluster_batch(batch_id: int) -> bool:
+    """Rewrite a large batch's file sorted by person_key (same rows, same ``_row``; only the
+    order changes), so that looking up a few people reads a few row groups instead of the
+    whole column. Run by the worker after publication; the swap is one atomic rename."""
+    from dajiuzhu.exchange.contracts import get_contract
+
+    batch = Batch.objects.filter(pk=batch_id).first()
+    if batch is None or batch.status != BatchStatus.PUBLISHED or batch.clustered:
+        return False
+    if batch.accepted < CLUSTER_MIN_ROWS or get_contract(batch.dataset).person_field is None:
+        return False
+    files = batch_files(batch.dataset, batch.pk)
+    if len(files) != 1:
+        return False
+    source = Path(files[0])
+    target = source.with_name(source.name + ".sorting")
+    con = connect(memory_limit="1GB")
+    try:
+        con.execute(
+            f"COPY (SELECT * FROM read_parquet('{source}') ORDER BY person_key) TO '{target}' "
+            "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)"
+        )
+    finally:
+        con.close()
+    os.replace(target, source)
+    Batch.objects.filter(pk=batch.pk).update(clustered=True)
+    return True

@@ -56,6 +56,7 @@ class Batch(models.Model):
     accuracy = models.FloatField("准确性", null=True, blank=True)
     timeliness = models.FloatField("时效性", null=True, blank=True)
     overlaps = models.BooleanField("与已有批次键重叠", default=False)
+    clustered = models.BooleanField("已按人员排序", default=False)
     duplicate_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from dajiuzhu.exchange import ingest, services
+from dajiuzhu.exchange import ingest, lake, services
 
 
 @db_task()
@@ -16,3 +16,8 @@ def process_upload(batch_id: int) -> None:
 @db_periodic_task(crontab(minute="*/30"))
 def recover_stale_batches() -> None:
     ingest.recover_stale()
+
+
+@db_task()
+def cluster(batch_id: int) -> None:
+    lake.cluster_batch(batch_id)

@@ -88,46 +88,51 @@ def _d(day: date) -> str:
     return f"DATE '{day.isoformat()}'"
 
 
-def _only(population: bool) -> str:
-    """Restrict a dataset to the persons asked for — unless everyone is (population runs
-    aggregate each dataset whole, which is cheaper than a semi-join with everyone)."""
-    return "" if population else "SEMI JOIN k USING (person_key)"
+def _only(keys: list[int] | None) -> str:
+    """A condition (to start a WHERE clause) restricting a dataset to the persons asked for:
+    a literal list, which DuckDB pushes into the Parquet scan — or nothing for a population
+    run, which aggregates each dataset whole."""
+    if keys is None:
+        return ""
+    listing = ", ".join(str(int(k)) for k in keys) or "NULL"
+    return f"person_key IN ({listing}) AND "
 
 
-def person_features_sql(w: Window, keys_sql: str, *, population: bool = False) -> str:
+def person_features_sql(w: Window, keys_sql: str, *, keys: list[int] | None = None) -> str:
     """Per person_key in ``keys_sql`` (a SQL relation with a column person_key).
 
-    ``population``: ``keys_sql`` is everyone; wage months are then counted as rows (a person
-    paid by two employers in a month counts twice — the count is only shown in reports)."""
+    ``keys``: the person_keys of ``keys_sql`` when they are few (a household); None for a
+    population run, where wage months are counted as rows (a person paid by two employers in
+    a month counts twice — the count is only shown in reports)."""
     v = lake.current_sql
-    only = _only(population)
-    months = "count(*)" if population else "count(DISTINCT w.month)"
+    only = _only(keys)
+    months = "count(*)" if keys is None else "count(DISTINCT w.month)"
     return f"""
     WITH k AS (SELECT DISTINCT person_key FROM {keys_sql}),
     wg AS (
         SELECT w.person_key, sum(w.wage) AS wage_sum, {months} AS wage_months,
                min(w.month) AS first_wage_month
-        FROM {v("wages")} w {only}
-        WHERE w.month BETWEEN '{w.first_month}' AND '{w.month}'
+        FROM {v("wages")} w
+        WHERE {only}w.month BETWEEN '{w.first_month}' AND '{w.month}'
         GROUP BY w.person_key),
     pn AS (
         SELECT p.person_key,
                sum(CASE WHEN p.pension_type = 'employee' THEN p.amount ELSE 0 END) AS employee_sum,
                sum(CASE WHEN p.pension_type = 'resident' THEN p.amount ELSE 0 END) AS resident_sum
-        FROM {v("pensions")} p {only}
-        WHERE p.month BETWEEN '{w.first_month}' AND '{w.month}'
+        FROM {v("pensions")} p
+        WHERE {only}p.month BETWEEN '{w.first_month}' AND '{w.month}'
         GROUP BY p.person_key),
     dc AS (
         SELECT d.person_key, arg_max(d.grade, d.issued_date) AS grade,
                arg_max(d.disability_kind, d.issued_date) AS kind
-        FROM {v("disability_certificates")} d {only}
-        WHERE d.status = 'valid' AND d.issued_date <= {_d(w.month_end)}
+        FROM {v("disability_certificates")} d
+        WHERE {only}d.status = 'valid' AND d.issued_date <= {_d(w.month_end)}
         GROUP BY d.person_key),
     mc AS (
         SELECT c.person_key, sum(c.out_of_pocket) AS oop_sum,
                bool_or(c.critical_illness_paid > 0) AS serious
-        FROM {v("medical_claims")} c {only}
-        WHERE c.settlement_date BETWEEN {_d(window_start(w))} AND {_d(w.month_end)}
+        FROM {v("medical_claims")} c
+        WHERE {only}c.settlement_date BETWEEN {_d(window_start(w))} AND {_d(w.month_end)}
         GROUP BY c.person_key)
     SELECT k.person_key,
            coalesce(wg.wage_sum, 0) / 12.0 AS wage_income,
@@ -149,39 +154,39 @@ def window_start(w: Window) -> date:
     return date(year, mon, 1)
 
 
-def person_assets_sql(w: Window, keys_sql: str, *, population: bool = False) -> str:
+def person_assets_sql(w: Window, keys_sql: str, *, keys: list[int] | None = None) -> str:
     """Per person_key: deposits, vehicles, residential units, active business, and whether
     the person was a 低保 recipient in the month before M (with the amount)."""
     v = lake.current_sql
-    only = _only(population)
+    only = _only(keys)
     return f"""
     WITH k AS (SELECT DISTINCT person_key FROM {keys_sql}),
     dp AS (
         SELECT person_key, sum(balance) AS deposits FROM (
             SELECT d.person_key, arg_max(d.balance, d.as_of_date) AS balance
-            FROM {v("deposits")} d {only}
-            WHERE d.as_of_date <= {_d(w.month_end)}
+            FROM {v("deposits")} d
+            WHERE {only}d.as_of_date <= {_d(w.month_end)}
             GROUP BY d.person_key, d.institution_code) GROUP BY person_key),
     vh AS (
         SELECT x.person_key, count(*) AS vehicles
-        FROM {v("vehicles")} x {only}
-        WHERE x.status = 'held' AND x.vehicle_type <> 'disability_vehicle'
+        FROM {v("vehicles")} x
+        WHERE {only}x.status = 'held' AND x.vehicle_type <> 'disability_vehicle'
           AND x.registered_date <= {_d(w.month_end)}
         GROUP BY x.person_key),
     re AS (
         SELECT r.person_key, list(DISTINCT r.property_id) AS homes
-        FROM {v("real_estate")} r {only}
-        WHERE r.status = 'held' AND r.usage = 'residential'
+        FROM {v("real_estate")} r
+        WHERE {only}r.status = 'held' AND r.usage = 'residential'
           AND r.registered_date <= {_d(w.month_end)}
         GROUP BY r.person_key),
     bz AS (
         SELECT b.person_key, count(*) AS businesses
-        FROM {v("businesses")} b {only}
-        WHERE b.status = 'active' GROUP BY b.person_key),
+        FROM {v("businesses")} b
+        WHERE {only}b.status = 'active' GROUP BY b.person_key),
     ar AS (
         SELECT a.person_key, max(coalesce(a.monthly_amount, 0)) AS dibao_amount
-        FROM {v("assistance_recipients")} a {only}
-        WHERE a.program_code = 'dibao' AND a.start_date <= {_d(w.prev_end)}
+        FROM {v("assistance_recipients")} a
+        WHERE {only}a.program_code = 'dibao' AND a.start_date <= {_d(w.prev_end)}
           AND (a.end_date IS NULL OR a.end_date >= {_d(w.prev_start)})
         GROUP BY a.person_key)
     SELECT k.person_key, coalesce(dp.deposits, 0) AS deposits,

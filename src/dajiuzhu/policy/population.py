@@ -118,8 +118,8 @@ def load_population(month: str, *, con=None) -> Population:
             FROM {lake.current_sql("hukou")}
             WHERE status = 'normal' AND birth_date <= {end}
         """)
-        features = inputs.person_features_sql(w, "pop", population=True)
-        assets = inputs.person_assets_sql(w, "pop", population=True)
+        features = inputs.person_features_sql(w, "pop")
+        assets = inputs.person_assets_sql(w, "pop")
         con.execute(f"CREATE OR REPLACE TEMP TABLE pf AS {features}")
         con.execute(f"CREATE OR REPLACE TEMP TABLE pa AS {assets}")
         con.execute("""

@@ -21,6 +21,7 @@ from django.utils import timezone
 from dajiuzhu.core import crypto
 
 CHUNK = 50_000
+ANALYZE_AFTER = 100_000
 
 
 @dataclass
@@ -245,6 +246,10 @@ def sync(rows: Iterable[HukouRow], *, as_of: date) -> SyncCounts:
         counts.memberships_started = cursor.rowcount
         cursor.execute("DROP TABLE IF EXISTS tmp_hukou_link")
         cursor.execute("DROP TABLE IF EXISTS tmp_hukou_person")
+        if connection.vendor == "postgresql" and counts.rows >= ANALYZE_AFTER:
+            # A big load changes the tables' shape: refresh the planner's statistics now
+            # rather than waiting for autovacuum (else look-ups may scan whole tables).
+            cursor.execute("ANALYZE registry_person, registry_household, registry_membership")
     counts.persons_updated = max(counts.persons_updated, 0)
     return counts
 

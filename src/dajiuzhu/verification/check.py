@@ -47,8 +47,8 @@ def build_report(
     keys = [m.person.person_key for m in members]
     con = lake.connect(threads=2, memory_limit="1GB")
     try:
-        features = _rows(con, inputs.person_features_sql(w, _keys_sql(keys)))
-        assets = _rows(con, inputs.person_assets_sql(w, _keys_sql(keys)))
+        features = _rows(con, inputs.person_features_sql(w, _keys_sql(keys), keys=keys))
+        assets = _rows(con, inputs.person_assets_sql(w, _keys_sql(keys), keys=keys))
     finally:
         con.close()
     sources = [inputs.dataset_status(d) for d in inputs.SOURCES]
