@@ -295,11 +295,12 @@ def test_large_batches_are_sorted_by_person_after_publication(
         _, summary, _ = ingest(capsys, "medical_claims", write_csv(files / "c.csv", rows))
     batch = Batch.objects.get(pk=summary["batch"])
     assert batch.clustered is True
+    b = batch.pk
     con = lake.connect()
     keys = [
         r[0]
         for r in con.execute(
-            f"SELECT person_key FROM read_parquet('{lake.batch_files('medical_claims', batch.pk)[0]}')"
+            f"SELECT person_key FROM read_parquet('{lake.batch_files('medical_claims', b)[0]}')"
         ).fetchall()
     ]
     assert keys == sorted(keys)
