@@ -159,3 +159,13 @@ def test_a_clerk_records_authorisations_and_runs_the_check_on_the_page(family, t
     html = done.content.decode()
     assert "家庭经济状况核对报告" in html and "符合" in html
     assert family.numbers["head"] not in html  # a clerk sees masked numbers
+
+
+def test_data_that_do_not_reach_the_month_are_reported_stale(family):
+    authorise_adults(family)
+    report = verify(actor=None, household_id=family.household.pk, month="2023-12").report
+    wages = next(s for s in report["sources"] if s["dataset"] == "wages")
+    assert wages["status"] == "stale"
+    assert wages["covers_to"] == "2023-08"
+    assert "未覆盖核对月份2023-12" in wages["reason"]
+    assert "社保缴费工资" in report["stale"]

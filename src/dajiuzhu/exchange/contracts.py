@@ -103,6 +103,7 @@ class Contract:
     purposes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     description: str = ""
     feeds_registry: bool = False
+    period_field: str | None = None  # the field saying which period a row is about
 
     @property
     def columns(self) -> list[str]:
@@ -181,6 +182,7 @@ def _parse(raw: dict) -> Contract:
         purposes={p: tuple(v) for p, v in (raw.get("purposes") or {}).items()},
         description=raw.get("description", ""),
         feeds_registry=raw.get("feeds_registry", False),
+        period_field=raw.get("period_field"),
     )
     _validate(contract)
     return contract
@@ -200,6 +202,8 @@ def _validate(c: Contract) -> None:
         unknown = set(allowed) - lake
         if unknown:
             raise ContractError(f"{c.dataset}: purpose {purpose} names {sorted(unknown)}")
+    if c.period_field is not None and c.period_field not in names:
+        raise ContractError(f"{c.dataset}: period_field {c.period_field} is not a field")
     for check in c.checks:
         for name in (check.field, check.left, check.right):
             if name is not None and name not in names:

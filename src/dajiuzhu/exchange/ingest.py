@@ -419,6 +419,16 @@ def _overlaps(contract: Contract, con, part: Path) -> bool:
     )
 
 
+def _period_max(contract: Contract, con, part: Path) -> str:
+    """The latest period the batch's rows are about (e.g. the last wage month), so that a
+    check can say when the data do not reach the month it looks at."""
+    if contract.period_field is None:
+        return ""
+    column = q(contract.field(contract.period_field).lake_name)
+    value = con.execute(f"SELECT max({column}) FROM read_parquet('{_path_sql(part)}')").fetchall()
+    return "" if value[0][0] is None else str(value[0][0])[:10]
+
+
 def _accuracy(contract: Contract, con, part: Path) -> float | None:
     """Share of a sample of the batch's people known to the 户籍 dataset (None if unknowable)."""
     if contract.person_field is None or contract.dataset == "hukou":
@@ -468,6 +478,7 @@ def _publish(
             DatasetState.objects.get_or_create(dataset=contract.dataset)
             state = DatasetState.objects.select_for_update().get(dataset=contract.dataset)
             batch.overlaps = bool(part) and _overlaps(contract, con, part)
+            batch.period_max = _period_max(contract, con, part) if part else ""
             batch.accuracy = _accuracy(contract, con, part) if part else None
             batch.timeliness = _timeliness(batch, contract)
             if batch.rejected:

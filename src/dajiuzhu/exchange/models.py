@@ -57,6 +57,7 @@ class Batch(models.Model):
     timeliness = models.FloatField("时效性", null=True, blank=True)
     overlaps = models.BooleanField("与已有批次键重叠", default=False)
     clustered = models.BooleanField("已按人员排序", default=False)
+    period_max = models.CharField("数据截至", max_length=10, blank=True)
     duplicate_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -200,9 +200,10 @@ def person_assets_sql(w: Window, keys_sql: str, *, keys: list[int] | None = None
     """
 
 
-def dataset_status(dataset: str) -> dict:
-    """Which batches a report relies on: ``unavailable`` when never loaded, ``stale`` when the
-    latest batch is older than twice the contract's cycle."""
+def dataset_status(dataset: str, w: Window | None = None) -> dict:
+    """Which batches a report relies on: ``unavailable`` when never loaded; ``stale`` when
+    the latest batch is older than twice the contract's cycle, or when its rows do not reach
+    the month looked at (e.g. wages known only up to an earlier month)."""
     from django.utils import timezone
 
     from dajiuzhu.exchange.contracts import get_contract
@@ -212,7 +213,7 @@ def dataset_status(dataset: str) -> dict:
     batches = list(
         Batch.objects.filter(dataset=dataset, status=BatchStatus.PUBLISHED, accepted__gt=0)
         .order_by("-received_at")
-        .values("id", "received_at", "department_id")[:20]
+        .values("id", "received_at", "department_id", "period_max")[:50]
     )
     if not batches:
         return {
@@ -222,16 +223,44 @@ def dataset_status(dataset: str) -> dict:
             "batches": [],
             "latest": None,
             "uses": SOURCES.get(dataset, ""),
+            "reason": "该数据集尚未加载",
         }
     latest = batches[0]["received_at"]
     age_days = (timezone.now() - latest).total_seconds() / 86400
-    stale = contract.cycle_days is not None and age_days > 2 * contract.cycle_days + 1
+    reason = ""
+    if contract.cycle_days is not None and age_days > 2 * contract.cycle_days + 1:
+        reason = f"最近一次报送已过去{age_days:.0f}天"
+    covers_to = max((b["period_max"] for b in batches if b["period_max"]), default="")
+    if w is not None and covers_to:
+        needed = w.month if len(covers_to) == 7 else w.month_end.isoformat()
+        if len(covers_to) == 4:
+            needed = w.month[:4]
+        if covers_to < needed:
+            reason = f"数据只到{covers_to},未覆盖核对月份{w.month}"
     return {
         "dataset": dataset,
         "title": contract.title,
-        "status": "stale" if stale else "ok",
-        "batches": [{"id": b["id"], "received_at": b["received_at"].isoformat()} for b in batches],
+        "status": "stale" if reason else "ok",
+        "batches": [
+            {"id": b["id"], "received_at": b["received_at"].isoformat()} for b in batches[:20]
+        ],
         "latest": latest.isoformat(),
         "age_days": round(age_days, 1),
+        "covers_to": covers_to,
         "uses": SOURCES.get(dataset, ""),
+        "reason": reason,
     }
+
+
+def latest_period(dataset: str = "wages") -> str | None:
+    """The latest month the dataset's rows reach (YYYY-MM), for a sensible default month."""
+    from dajiuzhu.exchange.models import Batch, BatchStatus
+
+    value = (
+        Batch.objects.filter(dataset=dataset, status=BatchStatus.PUBLISHED)
+        .exclude(period_max="")
+        .order_by("-period_max")
+        .values_list("period_max", flat=True)
+        .first()
+    )
+    return value[:7] if value else None

@@ -51,7 +51,7 @@ def build_report(
         assets = _rows(con, inputs.person_assets_sql(w, _keys_sql(keys), keys=keys))
     finally:
         con.close()
-    sources = [inputs.dataset_status(d) for d in inputs.SOURCES]
+    sources = [inputs.dataset_status(d, w) for d in inputs.SOURCES]
     missing = [s["title"] for s in sources if s["status"] == "unavailable"]
     stale = [s["title"] for s in sources if s["status"] == "stale"]
 

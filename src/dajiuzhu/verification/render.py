@@ -34,7 +34,8 @@ def text_report(report: VerificationReport) -> str:
     out.append("数据来源:")
     for s in r["sources"]:
         batches = ",".join(str(b["id"]) for b in s["batches"][:3]) or "—"
-        out.append(f"  {s['title']}:{STATUS[s['status']]}(批次 {batches})")
+        reason = f";{s['reason']}" if s.get("reason") else ""
+        out.append(f"  {s['title']}:{STATUS[s['status']]}(批次 {batches}{reason})")
     out.append("核对结果:")
     out.extend(programme_lines(r))
     out.append("规则条件:")

@@ -40,8 +40,11 @@ def _guard(view):
 
 
 def _default_month() -> str:
+    """The latest month the wage data reach (else last month)."""
+    from dajiuzhu.policy.inputs import latest_period
+
     first = timezone.localdate().replace(day=1)
-    return (first - timedelta(days=1)).strftime("%Y-%m")
+    return latest_period("wages") or (first - timedelta(days=1)).strftime("%Y-%m")
 
 
 @shows_personal_data("household_list")

@@ -79,6 +79,12 @@ def navigation_for(user, path: str) -> list[NavItem]:
                 url = reverse(item.url_name)
             except NoReverseMatch:
                 url = ""  # module not installed yet: shown as "to come"
-        active = bool(url) and (path == url or (url != "/work/" and path.startswith(url)))
-        items.append(NavItem(item.label, item.url_name, item.roles, url, active))
-    return items
+        items.append(NavItem(item.label, item.url_name, item.roles, url))
+    # The active module is the one whose address is the longest prefix of the page's.
+    matches = [
+        i
+        for i in items
+        if i.url and (path == i.url or (i.url != "/work/" and path.startswith(i.url)))
+    ]
+    best = max(matches, key=lambda i: len(i.url), default=None)
+    return [NavItem(i.label, i.url_name, i.roles, i.url, i is best) for i in items]
