@@ -40,6 +40,7 @@ class Source:
     sql: str
     encoding: str = ""
     arrow: pa.Table | None = None  # for JSON rows: registered in DuckDB as "src_rows"
+    parquet: str | None = None  # the Parquet file scanned (its footer holds null counts)
 
 
 def detect_format(path: Path, declared: str | None = None) -> str:

@@ -62,7 +62,16 @@ def demo_population(*, persons: int, seed: int) -> list[dict]:
         generate(persons=persons, seed=seed, year=DEMO_YEAR, out_dir=folder)
     summaries = load_folder(folder)
     demo_authorisations()
+    _demo_runs()
     return summaries
+
+
+def _demo_runs() -> None:
+    """Run 政策找人 for December of the demo year (the synthetic city's calibration month), so
+    that the towns' candidate lists have something to follow up."""
+    from dajiuzhu.policy.services import find_eligible
+
+    find_eligible(month=f"{DEMO_YEAR}-12")
 
 
 def demo_authorisations(limit: int = 30) -> int:
