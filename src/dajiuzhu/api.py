@@ -10,7 +10,9 @@ from __future__ import annotations
 import importlib
 import importlib.util
 
+from django.db import DataError
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -50,6 +52,31 @@ def on_service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
 @api.exception_handler(SourceError)
 def on_source_error(request: HttpRequest, exc: SourceError) -> HttpResponse:
     return api.create_response(request, {"code": exc.code, "message": exc.message}, status=400)
+
+
+@api.exception_handler(MultiPartParserError)
+def on_bad_multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+    return api.create_response(
+        request,
+        {"code": "bad_request", "message": "请求体格式不正确(multipart 边界无效)"},
+        status=400,
+    )
+
+
+@api.exception_handler(OverflowError)
+def on_overflow(request: HttpRequest, exc: OverflowError) -> HttpResponse:
+    # An id beyond any stored id (SQLite raises OverflowError for it): nothing has it.
+    return api.create_response(
+        request, {"code": "not_found", "message": NotFound.message}, status=404
+    )
+
+
+@api.exception_handler(DataError)
+def on_data_error(request: HttpRequest, exc: DataError) -> HttpResponse:
+    # PostgreSQL's "integer out of range" for an id beyond any stored id: nothing has it.
+    return api.create_response(
+        request, {"code": "not_found", "message": NotFound.message}, status=404
+    )
 
 
 @api.exception_handler(NotFound)

@@ -680,3 +680,11 @@ def test_an_unhashable_value_is_refused():
     with pytest.raises(PolicyError) as error:
         build_system([ParameterValue("dibian.multiplier", date(2025, 1, 1), [1.6], "示例")])
     assert error.value.code == "not_numeric"
+
+
+def test_an_impossible_year_is_a_policy_error_not_a_crash():
+    from dajiuzhu.policy.engine import PolicyError, build_system, explain
+
+    with pytest.raises(PolicyError) as info:
+        explain(build_system(), "0000-01", [{"age": 30}], {"district_code": "320402"})
+    assert info.value.code == "invalid_period"

@@ -296,6 +296,8 @@ _BOUNDS: dict[str, tuple[int | None, int | None]] = {
 def _parse_period(period: object) -> periods.Period:
     if not isinstance(period, str) or not _PERIOD_RE.match(period):
         raise PolicyError("invalid_period", f"月份格式应为 YYYY-MM，收到 {period!r}")
+    if not 1900 <= int(period[:4]) <= 2200:
+        raise PolicyError("invalid_period", f"月份超出合理范围：{period}")
     return periods.period(period)
 
 
