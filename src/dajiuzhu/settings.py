@@ -197,6 +197,9 @@ OTP_MAX_SENDS_PER_HOUR = 5
 
 NINJA_PAGINATION_PER_PAGE = 50
 
+# Working days a town has to investigate a warning before it is overdue and escalates.
+WARNING_DEADLINE_DAYS = int(os.environ.get("DAJIUZHU_WARNING_DEADLINE_DAYS", "10"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -43,8 +44,47 @@ def _household_record() -> Record:
             "relation": "child",
             "start_date": "2020-01-01",
             "category": "dibao",
+            "month": "2023-08",
+            "purpose": "verification",
+            "signed_on": date.today().isoformat(),
+            "expires_on": (date.today() + timedelta(days=30)).isoformat(),
         },
     )
+
+
+def _report_record() -> Record:
+    from dajiuzhu.verification.services import authorisation_record, verify
+
+    household, people = make_household("320402001")
+    for person in people:
+        authorisation_record(
+            actor=None,
+            person_id=person.pk,
+            signed_on=date.today(),
+            expires_on=date.today() + timedelta(days=30),
+        )
+    report = verify(actor=None, household_id=household.pk, month="2023-08")
+    return Record(
+        kwargs={"report_id": report.pk}, secrets=[household.household_no, *[p.name for p in people]]
+    )
+
+
+def _candidate_record() -> Record:
+    from django.utils import timezone
+
+    from dajiuzhu.policy.models import Candidate, EligibilityRun
+
+    run = EligibilityRun.objects.create(month="2023-12", started_at=timezone.now(), status="done")
+    Candidate.objects.create(
+        month="2023-12",
+        programme="dibao",
+        household_no="CAND-TN-0001",
+        town_id="320402001",
+        division_code="320402001001",
+        run=run,
+        figures={"income_per_member": 500, "dibao_standard": 1070},
+    )
+    return Record(kwargs={}, secrets=["CAND-TN-0001"], query={"month": "2023-12"})
 
 
 def _person_create_record() -> Record:
@@ -133,7 +173,38 @@ def _shared_rows_record() -> Record:
     )
 
 
+def _warning_record() -> Record:
+    """A warning about a person of 天宁区 (through ingestion and a real scan)."""
+    from dajiuzhu.warnings.models import Warning
+    from dajiuzhu.warnings.services import scan_run
+    from tests.conftest import make_user
+    from tests.warnings.conftest import YEAR, City
+
+    city = City()
+    person = city.person("越权", household_no="HX-WARN-PROBE")
+    city.accident(person, "AC-PROBE", f"{YEAR}-05-05", "serious")
+    city.load()
+    scan_run(year=YEAR, rules=["TRAFFIC"])
+    warning = Warning.objects.get(event_ref="AC-PROBE")
+    grid = make_user("probe_grid", "grid_worker", "320402001001")
+    return Record(
+        kwargs={"warning_id": warning.pk},
+        secrets=[person.id_number, person.household_no, person.name],
+        body={
+            "assignee": grid.pk,
+            "outcome": "not_in_hardship",
+            "programme_code": "",
+            "notes": "越权核查",
+        },
+        unchanged=lambda: Warning.objects.filter(
+            pk=warning.pk, status="pushed", assignee__isnull=True, outcome=""
+        ).exists(),
+    )
+
+
 PROBES: dict[str, Callable[[], Record]] = {
+    "report": _report_record,
+    "candidate_list": _candidate_record,
     "batch": _batch_record,
     "delivery": _delivery_record,
     "shared_rows": _shared_rows_record,
@@ -143,6 +214,8 @@ PROBES: dict[str, Callable[[], Record]] = {
     "person_create": _person_create_record,
     "household_create": _household_create_record,
     "person_lookup": _lookup_record,
+    "warning": _warning_record,
+    "warning_list": _warning_record,
 }
 # Kinds that are not about a record in someone's scope.
 UNSCOPED = {"none", "self"}

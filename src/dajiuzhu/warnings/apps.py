@@ -1,7 +1,25 @@
 from django.apps import AppConfig
 
+# Datasets whose publication (or retraction) re-runs an event rule: see rules.REALTIME (kept
+# literal here so that starting Django does not import the analytics stack).
+REALTIME_DATASETS = ("deaths", "traffic_accidents", "incidents", "disability_certificates")
+
+
+def on_event_batch(batch_id: int) -> None:
+    """The exchange's publish hook (runs on commit): queue the real-time scan."""
+    from dajiuzhu.warnings.tasks import scan_event_batch
+
+    scan_event_batch(batch_id)
+
 
 class WarningsConfig(AppConfig):
     name = "dajiuzhu.warnings"
     label = "warnings"
     verbose_name = "主动预警"
+
+    def ready(self) -> None:
+        from dajiuzhu.exchange.ingest import PUBLISH_HOOKS, on_publish
+
+        for dataset in REALTIME_DATASETS:
+            if on_event_batch not in PUBLISH_HOOKS.get(dataset, []):
+                on_publish(dataset, on_event_batch)

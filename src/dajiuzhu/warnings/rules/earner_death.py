@@ -1,0 +1,127 @@
+"""主要劳动力去世 EARNER_DEATH: a death in Y of a person aged 18–59 on the day of death whose
+wages over the 12 calendar months before the month of death were the largest in the household
+and at least half of the household's total, where another member remains.
+
+The household is the deceased's 户籍 household (``hukou.household_no``); its members are the
+persons the 户籍 dataset lists in it, leaving out those who moved out. "Largest" allows a tie;
+a household with no wages at all has no main earner. A member *remains* when not moved out and
+not dead on or before the day of this death (a member marked deceased in 户籍 without a death
+record counts as gone).
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+from dajiuzhu.warnings.rules import RuleSpec, plain
+from dajiuzhu.warnings.rules.common import (
+    RuleContext,
+    age_on,
+    date_month_index,
+    month_index,
+    no_amount,
+    no_ref,
+)
+
+WORKING_AGE = (18, 59)
+
+
+def deceased(ctx: RuleContext) -> ir.Table:
+    """Deaths in the year of persons aged 18–59, with their 户籍 household (one 户籍 pass)."""
+    hukou = ctx.homes if ctx.homes is not None else ctx.lake.table("hukou")
+    deaths = ctx.restrict(ctx.lake.table("deaths"))
+    deaths = deaths.filter(ctx.in_year(deaths.death_date))
+    people = hukou.select(
+        person_key=hukou.person_key, birth_date=hukou.birth_date, household_no=hukou.household_no
+    )
+    dead = deaths.join(people, "person_key")
+    dead = dead.mutate(
+        ev_age=age_on(dead.death_date, dead.birth_date),
+        death_month=date_month_index(dead.death_date),
+    )
+    return dead.filter(dead.ev_age.between(*WORKING_AGE)).select(
+        "person_key", "household_no", "death_date", "death_month", "ev_age"
+    )
+
+
+def households(ctx: RuleContext, dead: ir.Table) -> ir.Table:
+    """Each deceased's household members (themself included), not moved out (one pass)."""
+    hukou = ctx.lake.table("hukou")
+    members = hukou.filter(hukou.status != "moved_out").select(
+        member_key=hukou.person_key, household_no=hukou.household_no, member_status=hukou.status
+    )
+    return dead.join(members, "household_no")
+
+
+def findings(ctx: RuleContext) -> ir.Table:
+    lake = ctx.lake
+    # Both intermediates are small (a year's deaths and their households) and used twice.
+    dead = ctx.shared("earner_dead", lambda: deceased(ctx))
+    homes = ctx.shared("earner_households", lambda: households(ctx, dead))
+
+    wages = lake.table("wages")
+    wages = wages.select(member_key=wages.person_key, month=wages.month, wage=wages.wage)
+    paid = homes.join(wages, "member_key")
+    months = month_index(paid.month)
+    paid = paid.filter(months >= paid.death_month - 12, months <= paid.death_month - 1)
+    per_member = paid.group_by(["person_key", "member_key"]).aggregate(earned=paid.wage.sum())
+    per_household = per_member.group_by("person_key").aggregate(
+        household_total=per_member.earned.sum(), top=per_member.earned.max()
+    )
+    own = per_member.filter(per_member.member_key == per_member.person_key).select(
+        "person_key", own=per_member.earned
+    )
+    earners = own.join(per_household, "person_key")
+    earners = earners.filter(
+        earners.household_total > 0,
+        earners.own >= earners.top,
+        earners.own * 2 >= earners.household_total,
+    )
+
+    all_deaths = lake.table("deaths")
+    later = all_deaths.select(member_key=all_deaths.person_key, member_death=all_deaths.death_date)
+    others = homes.filter(homes.member_key != homes.person_key)
+    others = others.left_join(later, others.member_key == later.member_key)
+    alive = others.filter(
+        ibis.ifelse(
+            others.member_death.isnull(),
+            others.member_status != "deceased",
+            others.member_death > others.death_date,
+        )
+    )
+    remaining = alive.group_by("person_key").aggregate(ev_remaining=alive.count())
+
+    found = dead.join(earners, "person_key").join(remaining, "person_key")
+    return found.select(
+        person_key=found.person_key,
+        event_ref=no_ref(),
+        event_date=found.death_date,
+        amount=no_amount(),
+        ev_age=found.ev_age,
+        ev_wages=found.own,
+        ev_household_wages=found.household_total,
+        ev_remaining=found.ev_remaining.cast("int64"),
+    )
+
+
+def evidence(row: dict) -> dict:
+    return {
+        "death_date": plain(row["event_date"]),
+        "age": row["ev_age"],
+        "wages_12_months": plain(row["ev_wages"]),
+        "household_wages_12_months": plain(row["ev_household_wages"]),
+        "remaining_members": row["ev_remaining"],
+    }
+
+
+SPEC = RuleSpec(
+    code="EARNER_DEATH",
+    label="主要劳动力去世",
+    datasets=("deaths", "hukou", "wages"),
+    driver="deaths",
+    driver_date="death_date",
+    realtime="deaths",
+    findings=findings,
+    evidence=evidence,
+)

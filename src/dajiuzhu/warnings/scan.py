@@ -1,0 +1,376 @@
+"""Evaluate the rules on a lake: what each rule finds for a year, and why earlier findings are
+no longer found. Nothing here writes to the database (``services.scan_run`` applies the
+results in one transaction after everything has been computed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from functools import cache, cached_property
+from importlib import resources
+from typing import Any
+
+import yaml
+from django.apps import apps
+from django.utils import timezone
+
+from dajiuzhu.analytics.engine import Lake
+from dajiuzhu.core.services import ServiceError
+from dajiuzhu.warnings.rules import RULE_CODES, RULES, RuleSpec
+from dajiuzhu.warnings.rules.common import RuleContext, spend_expr
+
+log = logging.getLogger("dajiuzhu.warnings")
+CENT = Decimal("0.01")
+FIRST_YEAR = 2000
+
+Key = tuple[int, str]  # (person_key, event_ref)
+
+
+@dataclass
+class Finding:
+    rule: str
+    year: int
+    person_key: int
+    event_ref: str
+    event_date: date | None
+    amount: Decimal | None
+    household_no: str
+    division_code: str
+    evidence: dict[str, Any]
+
+    @property
+    def key(self) -> Key:
+        return (self.person_key, self.event_ref)
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """A digest of everything a re-scan may find changed (the evidence is built in a fixed
+        key order from plain values, so its repr is stable from scan to scan)."""
+        text = repr(
+            (
+                self.event_date.isoformat() if self.event_date else None,
+                str(self.amount) if self.amount is not None else None,
+                self.household_no,
+                self.division_code,
+                sorted(self.evidence.items()),
+            )
+        )
+        return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+@dataclass
+class RuleResult:
+    rule: str
+    status: str = "ok"  # ok | refused
+    message: str = ""
+    has_data: bool = True
+    findings: list[Finding] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def refused(self) -> bool:
+        return self.status == "refused"
+
+
+@dataclass
+class Parameters:
+    med_return_threshold: Decimal | None
+    disposable_income: Decimal | None  # of year - 1
+
+
+def resolve_rules(codes: Iterable[str] | None) -> list[str]:
+    """Rule codes in the order of RULES.md; unknown codes are a clear error."""
+    if not codes:
+        return list(RULE_CODES)
+    wanted = {str(c).strip().upper() for c in codes if str(c).strip()}
+    unknown = sorted(wanted - set(RULES))
+    if unknown:
+        raise ServiceError(
+            "scan.unknown_rule",
+            f"未知的预警规则:{'、'.join(unknown)}(可选:{', '.join(RULE_CODES)})",
+            field="rule",
+        )
+    return [c for c in RULE_CODES if c in wanted] or list(RULE_CODES)
+
+
+def check_year(year: int) -> int:
+    this_year = timezone.localdate().year
+    if not isinstance(year, int) or not FIRST_YEAR <= year <= this_year:
+        raise ServiceError(
+            "scan.year", f"扫描年度应在{FIRST_YEAR}年至{this_year}年之间", field="year"
+        )
+    return year
+
+
+PARAMETER = "warnings.med_return_threshold"
+
+
+@cache
+def _threshold_file() -> dict[date, Decimal]:
+    """The parameter's dated values as the policy library ships them (its YAML file)."""
+    path = resources.files("dajiuzhu.policy").joinpath(
+        "parameters", *PARAMETER.split(".")[:-1], PARAMETER.split(".")[-1] + ".yaml"
+    )
+    values = yaml.safe_load(path.read_text("utf-8"))["values"]
+    return {
+        (d if isinstance(d, date) else date.fromisoformat(str(d))): Decimal(str(v["value"]))
+        for d, v in values.items()
+        if v is not None and v.get("value") is not None
+    }
+
+
+def _threshold_overrides() -> dict[date, Decimal]:
+    """Dated values administrators added in the policy library (when it stores any)."""
+    try:
+        model = apps.get_model("policy", "ParameterOverride")
+    except LookupError:
+        return {}
+    return {
+        start: Decimal(value)
+        for start, value in model.objects.filter(name=PARAMETER).values_list("start", "value")
+    }
+
+
+def med_return_threshold(year: int) -> Decimal | None:
+    """The policy parameter ``warnings.med_return_threshold`` in force on 31 December of the
+    year — the policy library's dated values and administrators' additions — or None before
+    its first value. (Read directly: loading the whole OpenFisca system for one figure would
+    cost a scan more than half a second.)"""
+    values = {**_threshold_file(), **_threshold_overrides()}
+    day = date(year, 12, 31)
+    applicable = [start for start in values if start <= day]
+    if not applicable:
+        return None
+    return values[max(applicable)].quantize(CENT)
+
+
+def disposable_income(lake: Lake, year: int) -> Decimal | None:
+    """The per-capita disposable income of ``year`` from the lake (None: not loaded)."""
+    table = lake.table("disposable_income")
+    rows = lake.to_rows(table.filter(table.year == year).select("amount"))
+    if not rows or rows[0]["amount"] is None:
+        return None
+    return Decimal(rows[0]["amount"]).quantize(CENT)
+
+
+def parameters(lake: Lake, year: int, codes: list[str]) -> Parameters:
+    medical = any(RULES[c].medical for c in codes)
+    return Parameters(
+        med_return_threshold=med_return_threshold(year) if medical else None,
+        disposable_income=disposable_income(lake, year - 1) if "MED_FALL" in codes else None,
+    )
+
+
+def refusal(code: str, year: int, params: Parameters) -> str:
+    """Why a rule cannot run for the year ("" when it can)."""
+    if RULES[code].medical and params.med_return_threshold is None:
+        return (
+            f"没有适用于{year}年的因病返贫阈值参数(warnings.med_return_threshold),"
+            "医疗类预警不能运行"
+        )
+    if code == "MED_FALL" and params.disposable_income is None:
+        return (
+            f"未导入{year - 1}年居民人均可支配收入(数据集 disposable_income),"
+            "因病致贫规则不能运行(不会按零处理);请统计局报送后重新扫描"
+        )
+    return ""
+
+
+def has_data(lake: Lake, spec: RuleSpec, year: int) -> bool:
+    """Whether the rule's driving dataset has any row dated in the year."""
+    table = lake.table(spec.driver)
+    column = table[spec.driver_date]
+    dated = table.filter(column.between(date(year, 1, 1), date(year, 12, 31)))
+    return bool(lake.scalar(dated.select("person_key").limit(1).count()))
+
+
+def _finding(spec: RuleSpec, year: int, row: dict[str, Any], home: tuple[str, str]) -> Finding:
+    amount = row["amount"]
+    if amount is not None and (not isinstance(amount, Decimal) or amount.as_tuple().exponent != -2):
+        amount = Decimal(amount).quantize(CENT)
+    return Finding(
+        rule=spec.code,
+        year=year,
+        person_key=row["person_key"],
+        event_ref=row["event_ref"] or "",
+        event_date=row["event_date"],
+        amount=amount,
+        household_no=home[0],
+        division_code=home[1],
+        evidence=spec.evidence(row),
+    )
+
+
+def compute(
+    lake: Lake,
+    *,
+    year: int,
+    codes: list[str],
+    params: Parameters,
+    persons: Iterable[int] | None = None,
+) -> list[RuleResult]:
+    """Run the rules on the lake. ``persons`` restricts every rule to those person keys (the
+    real-time path); results come back in rule order.
+
+    Each rule's result is fetched as it stands; the 户籍 household and division of all the
+    persons found are then looked up in one pass over the 户籍 view. A rule that finds
+    nothing is asked whether its driving dataset has any row in the year at all (so that a
+    year with no data can be told from a year with no warnings)."""
+    keys = lake.keys_table(persons) if persons is not None else None
+    ctx = RuleContext(
+        lake=lake,
+        year=year,
+        med_return_threshold=params.med_return_threshold or Decimal(0),
+        disposable_income=params.disposable_income,
+        persons=keys,
+    )
+    results = {code: RuleResult(rule=code) for code in codes}
+    rows: dict[str, list[dict[str, Any]]] = {}
+    data: dict[str, bool] = {}
+
+    def check_data(spec: RuleSpec, result: RuleResult) -> None:
+        if persons is None:
+            if spec.driver not in data:
+                data[spec.driver] = has_data(lake, spec, year)
+            result.has_data = data[spec.driver]
+
+    def run(code: str) -> None:
+        spec = RULES[code]
+        result = results[code]
+        started = time.perf_counter()
+        why = refusal(code, year, params)
+        if why:
+            result.status, result.message = "refused", why
+            check_data(spec, result)
+            return
+        rows[code] = lake.to_rows(spec.findings(ctx))
+        if not rows[code]:
+            check_data(spec, result)
+        result.seconds = time.perf_counter() - started
+
+    # The year's claims per person (the longest query, for both medical rules) start at once
+    # and overlap with the event rules. The rules that need 户籍 details (EARNER_DEATH) run
+    # last: one pass over the 户籍 view fetches the details of the persons the other rules
+    # found and of the year's deceased, which serve that rule and the routing of every
+    # warning to its household and town.
+    medical = [c for c in codes if RULES[c].medical]
+    if persons is None and any(not refusal(c, year, params) for c in medical):
+        ctx.prefetch("spend", lambda: spend_expr(ctx))
+    late = [c for c in codes if c in USES_HOMES]
+    for code in codes:
+        if code not in late and code not in medical:
+            run(code)
+    deceased = deceased_keys(ctx) if late else set()
+    for code in medical:  # waits for the claims, if they are still being summed
+        run(code)
+    wanted = {r["person_key"] for found in rows.values() for r in found} | deceased
+    homes = lake.to_arrow(home_rows(lake, wanted))
+    ctx.homes = lake.arrow_table(homes)
+    columns = homes.select(["person_key", "household_no", "division_code"]).to_pydict()
+    where = {
+        key: (household or "", division or "")
+        for key, household, division in zip(*columns.values(), strict=True)
+    }
+
+    def convert(code: str) -> None:
+        spec = RULES[code]
+        result = results[code]
+        seen: set[Key] = set()
+        for row in rows.get(code, []):
+            finding = _finding(spec, year, row, where.get(row["person_key"], ("", "")))
+            if finding.key in seen:  # defensive: one warning per natural identity
+                log.warning("warnings.scan.duplicate", extra={"rule": code})
+                continue
+            seen.add(finding.key)
+            result.findings.append(finding)
+
+    # The late rules' queries run while the other rules' rows become findings (the engines
+    # release the GIL while they compute). Their views are registered here first: the lake
+    # lists the published batches through the database, which belongs to this thread.
+    for code in late:
+        for dataset in RULES[code].datasets:
+            lake.table(dataset)
+
+    def run_late() -> None:
+        for code in late:
+            run(code)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(run_late)
+        for code in codes:
+            if code not in late:
+                convert(code)
+        pending.result()
+    for code in late:
+        convert(code)
+    return [results[code] for code in codes]
+
+
+USES_HOMES = frozenset({"EARNER_DEATH"})
+
+
+def deceased_keys(ctx: RuleContext) -> set[int]:
+    deaths = ctx.restrict(ctx.lake.table("deaths"))
+    deaths = deaths.filter(ctx.in_year(deaths.death_date)).select("person_key")
+    return {r["person_key"] for r in ctx.lake.to_rows(deaths)}
+
+
+def home_rows(lake: Lake, person_keys: set[int]):
+    """The 户籍 details of some persons (one pass over the 户籍 view)."""
+    hukou = lake.table("hukou")
+    found = hukou.semi_join(lake.keys_table(person_keys), "person_key")
+    return found.select("person_key", "birth_date", "household_no", "division_code", "status")
+
+
+def explain_missing(
+    lake: Lake, *, code: str, year: int, params: Parameters, missing: list[Key]
+) -> dict[Key, str]:
+    """For earlier findings the rule no longer finds: what the lake says now."""
+    if not missing:
+        return {}
+    spec = RULES[code]
+    keys = lake.keys_table(k for k, _ in missing)
+    if spec.medical:
+        claims = lake.table("medical_claims").semi_join(keys, "person_key")
+        claims = claims.filter(claims.settlement_date.between(date(year, 1, 1), date(year, 12, 31)))
+        totals = {
+            r["person_key"]: Decimal(r["total"] or 0)
+            for r in lake.to_rows(
+                claims.group_by("person_key").aggregate(total=claims.out_of_pocket.sum())
+            )
+        }
+        limit = params.med_return_threshold if code == "MED_RETURN" else params.disposable_income
+        other = (
+            f"已不是{year}年特困、低保、低边或支出型救助对象"
+            if code == "MED_RETURN"
+            else f"已不是{year}年参保人员,或已转为因病返贫预警"
+        )
+        reasons = {}
+        for key in missing:
+            total = totals.get(key[0], Decimal(0)).quantize(CENT)  # a real total: no claim, 0
+            if limit is not None and total <= limit:
+                reasons[key] = (
+                    f"重新计算的{year}年个人自负合计为{total:,.2f}元,未超过{limit:,.2f}元"
+                )
+            else:
+                reasons[key] = other
+        return reasons
+    table = lake.table(spec.driver).semi_join(keys, "person_key")
+    columns = ["person_key"] + ([spec.event_column] if spec.event_column else [])
+    present = {
+        (r["person_key"], str(r[spec.event_column]) if spec.event_column else "")
+        for r in lake.to_rows(table.select(*columns))
+    }
+    if code == "EARNER_DEATH":
+        changed = "死亡、户籍或工资数据更正后,已不符合主要劳动力去世的条件"
+    else:
+        changed = "事件记录已更正,已不符合规则条件"
+    gone = "事件记录已不在当前数据中(已撤回或更正)"
+    return {key: (changed if key in present else gone) for key in missing}

@@ -1,0 +1,49 @@
+"""Background jobs of early warning (Huey). A task takes an id or a year and calls a service.
+
+* ``scan_nightly`` — every night at 01:30: all six rules over the current year (MED_FALL is
+  reported refused, the other rules still run, while last year's disposable income is missing),
+  then overdue warnings are escalated.
+* ``scan_event_batch`` — enqueued on commit when a batch of ``deaths``, ``traffic_accidents``,
+  ``incidents`` or ``disability_certificates`` is published or retracted.
+* ``escalate_overdue`` — every morning at 07:00 (and after each nightly scan).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.utils import timezone
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from dajiuzhu.core.services import ServiceError
+from dajiuzhu.warnings import services
+from dajiuzhu.warnings.models import Trigger
+
+log = logging.getLogger("dajiuzhu.warnings")
+
+
+@db_task()
+def scan_event_batch(batch_id: int) -> None:
+    services.scan_for_batch(batch_id=batch_id)
+
+
+@db_periodic_task(crontab(hour="1", minute="30"))
+def scan_nightly() -> None:
+    year = timezone.localdate().year
+    try:
+        report = services.scan_run(year=year, trigger=Trigger.NIGHTLY)
+    except ServiceError as exc:  # e.g. no data yet for a new year: nothing to do tonight
+        log.info("warnings.scan.skipped", extra={"year": year, "reason": exc.message})
+    else:
+        for refused in report.refused:
+            log.warning(
+                "warnings.scan.refused",
+                extra={"rule": refused["rule"], "reason": refused["message"]},
+            )
+    services.warnings_escalate_overdue()
+
+
+@db_periodic_task(crontab(hour="7", minute="0"))
+def escalate_overdue() -> None:
+    services.warnings_escalate_overdue()
