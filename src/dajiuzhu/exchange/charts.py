@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pygal
+from django.utils import timezone
 from pygal.style import Style
 
 STYLE = Style(
@@ -36,7 +37,7 @@ def quality_chart(points, title: str) -> str:
         truncate_label=-1,
         value_formatter=lambda v: f"{v:.1%}" if v is not None else "—",
     )
-    chart.x_labels = [p.received_at.strftime("%m-%d %H:%M") for p in points]
+    chart.x_labels = [timezone.localtime(p.received_at).strftime("%m-%d %H:%M") for p in points]
     chart.add("完整性", [p.completeness for p in points])
     chart.add("合法性", [p.validity for p in points])
     chart.add("准确性", [p.accuracy for p in points])

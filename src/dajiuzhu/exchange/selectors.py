@@ -18,7 +18,7 @@ from dajiuzhu.core.models import ApiToken, Department, User
 from dajiuzhu.core.roles import Role
 from dajiuzhu.core.services import ServiceError
 from dajiuzhu.exchange import lake
-from dajiuzhu.exchange.contracts import PURPOSE_LABELS, Contract, all_contracts
+from dajiuzhu.exchange.contracts import CYCLE_LABELS, PURPOSE_LABELS, Contract, all_contracts
 from dajiuzhu.exchange.models import Batch, BatchStatus, QuarantineRow, SharingAgreement
 from dajiuzhu.exchange.services import contract_or_error
 from dajiuzhu.exchange.validation import q
@@ -315,7 +315,7 @@ def quality_overview(*, user: User, department: str | None = None) -> list[Datas
                 dataset=c.dataset,
                 title=c.title,
                 owner=c.owner,
-                cycle=c.cycle,
+                cycle=CYCLE_LABELS[c.cycle],
                 batches=qs.count(),
                 rows=sum(qs.values_list("accepted", flat=True)),
                 last_received=latest.received_at if latest else None,

@@ -61,17 +61,45 @@ def demo_population(*, persons: int, seed: int) -> list[dict]:
     if not (folder / "hukou.parquet").exists():
         generate(persons=persons, seed=seed, year=DEMO_YEAR, out_dir=folder)
     summaries = load_folder(folder)
+    summaries.append(demo_corrections(folder))
     demo_authorisations()
     _demo_runs()
     return summaries
 
 
 def _demo_runs() -> None:
-    """Run 政策找人 for December of the demo year (the synthetic city's calibration month), so
-    that the towns' candidate lists have something to follow up."""
+    """Run 政策找人 for December of the demo year (the synthetic city's calibration month) and
+    the early-warning scan of the demo year, so that the towns' candidate lists and warning
+    queues have something to follow up."""
     from dajiuzhu.policy.services import find_eligible
+    from dajiuzhu.warnings.services import scan_run
 
     find_eligible(month=f"{DEMO_YEAR}-12")
+    scan_run(year=DEMO_YEAR)
+
+
+def demo_corrections(folder: Path) -> dict:
+    """A later delivery from 医保 as departments really send them: some corrected claims (the
+    same claim_id, a new amount) and three rows the checks refuse, so that the demo shows
+    key replacement, quarantine and its download."""
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    from dajiuzhu.exchange.services import batch_ingest_file
+
+    claims = pq.read_table(folder / "medical_claims.parquet").slice(0, 20).to_pylist()
+    for row in claims:
+        row["out_of_pocket"] = round(row["out_of_pocket"] * 0.9, 2)
+        row["in_policy_out_of_pocket"] = min(row["in_policy_out_of_pocket"], row["out_of_pocket"])
+    bad_id = claims[0]["id_number"][:17] + ("0" if claims[0]["id_number"][17] != "0" else "1")
+    claims[1]["id_number"] = bad_id  # a check digit that fails
+    claims[2]["settlement_date"] = date.today() + timedelta(days=30)  # a date in the future
+    claims[3]["out_of_pocket"] = claims[3]["total_cost"] + 100  # more than the total cost
+    path = folder / "medical_claims_corrections.csv"
+    import pyarrow as pa
+
+    pacsv.write_csv(pa.Table.from_pylist(claims), path)
+    return batch_ingest_file(actor=None, dataset="medical_claims", path=path).summary()
 
 
 def demo_authorisations(limit: int = 30) -> int:
