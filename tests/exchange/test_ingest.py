@@ -305,3 +305,16 @@ def test_large_batches_are_sorted_by_person_after_publication(
     ]
     assert keys == sorted(keys)
     assert len(current("medical_claims")) == 40  # same rows
+
+
+def test_duplicate_keys_are_found_in_passes_over_a_large_file(db, capsys, files, monkeypatch):
+    from dajiuzhu.exchange import ingest as pipeline
+
+    monkeypatch.setattr(pipeline, "KEYS_PER_PASS", 3)  # many passes over slices of the hashes
+    rows = [claim(n) for n in range(1, 11)] + [
+        claim(5, out_of_pocket="1.00", in_policy_out_of_pocket="1.00")
+    ]
+    _, summary, _ = ingest(capsys, "medical_claims", write_csv(files / "a.csv", rows))
+    assert (summary["rows"], summary["accepted"]) == (11, 10)
+    view = {r[0]: str(r[1]) for r in current("medical_claims", "claim_id, out_of_pocket")}
+    assert view["C00000005"] == "1.00"

@@ -394,19 +394,24 @@ def _distinct_keys(con, raw_keys: list[str], total: int) -> int:
     files, so memory stays bounded whatever the file's size."""
     key = f"hash({', '.join(raw_keys)})"
     passes = max(1, -(-total // KEYS_PER_PASS))
+    capacity = total if passes == 1 else int(total / passes * 1.1) + 1_000_000
+    buffer = np.empty(capacity, dtype=np.uint64)  # filled in place: no second copy
     distinct = 0
     for i in range(passes):
         where = f" WHERE h % {passes} = {i}" if passes > 1 else ""
         reader = con.sql(f"SELECT h FROM (SELECT {key} AS h FROM src){where}").to_arrow_reader(
             1_000_000
         )
-        chunks = [batch.column(0).to_numpy() for batch in reader]
-        if not chunks:
-            continue
-        hashes = np.concatenate(chunks)
-        del chunks
+        filled = 0
+        for batch in reader:
+            values = batch.column(0).to_numpy()
+            if filled + len(values) > len(buffer):  # a skewed slice: grow (rare)
+                buffer = np.concatenate([buffer[:filled], np.empty(len(buffer), np.uint64)])
+            buffer[filled : filled + len(values)] = values
+            filled += len(values)
+        hashes = buffer[:filled]
         hashes.sort()
-        distinct += int(hashes.size and 1 + np.count_nonzero(hashes[1:] != hashes[:-1]))
+        distinct += int(filled and 1 + np.count_nonzero(hashes[1:] != hashes[:-1]))
     return distinct
 
 
