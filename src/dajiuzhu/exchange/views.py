@@ -3,13 +3,12 @@ from __future__ import annotations
 from datetime import date
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from dajiuzhu.core.access import AccessDenied, NotFound, is_staff_user
+from dajiuzhu.core.access import AccessDenied
 from dajiuzhu.core.models import Department
 from dajiuzhu.core.roles import Role
 from dajiuzhu.core.services import ServiceError
@@ -22,27 +21,8 @@ from dajiuzhu.exchange.contracts import (
     get_contract,
 )
 from dajiuzhu.exchange.sources import SourceError
+from dajiuzhu.web.decorators import denied, staff_page
 from dajiuzhu.web.marks import no_personal_data, shows_personal_data
-
-
-def _denied(request: HttpRequest, message: str = "您的角色无权使用此功能。") -> HttpResponse:
-    return render(request, "web/error.html", {"title": "无权访问", "message": message}, status=403)
-
-
-def _staff_only(view):
-    def wrapped(request: HttpRequest, *args, **kwargs):
-        if not is_staff_user(request.user):
-            return _denied(request)
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound:
-            raise Http404 from None
-        except AccessDenied as exc:
-            return _denied(request, exc.message)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return login_required(wrapped)
 
 
 def _departments() -> dict[str, str]:
@@ -50,7 +30,7 @@ def _departments() -> dict[str, str]:
 
 
 @no_personal_data
-@_staff_only
+@staff_page
 def contracts(request: HttpRequest) -> HttpResponse:
     names = _departments()
     items = [
@@ -66,7 +46,7 @@ def contracts(request: HttpRequest) -> HttpResponse:
 
 
 @no_personal_data
-@_staff_only
+@staff_page
 def contract_detail(request: HttpRequest, dataset: str) -> HttpResponse:
     try:
         contract = get_contract(dataset)
@@ -95,7 +75,7 @@ def contract_detail(request: HttpRequest, dataset: str) -> HttpResponse:
 
 
 @no_personal_data
-@_staff_only
+@staff_page
 def batches(request: HttpRequest) -> HttpResponse:
     """A department's deliveries; stewards upload files here."""
     user = request.user
@@ -133,7 +113,7 @@ def batches(request: HttpRequest) -> HttpResponse:
 
 
 @shows_personal_data("batch")
-@_staff_only
+@staff_page
 def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
     batch = selectors.batch_get(user=request.user, batch_id=batch_id)
     contract = get_contract(batch.dataset)
@@ -159,7 +139,7 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
 
 
 @shows_personal_data("batch")
-@_staff_only
+@staff_page
 def quarantine_download(request: HttpRequest, batch_id: int, fmt: str) -> HttpResponse:
     if fmt not in ("xlsx", "csv"):
         raise Http404
@@ -180,7 +160,7 @@ def quarantine_download(request: HttpRequest, batch_id: int, fmt: str) -> HttpRe
 
 @shows_personal_data("batch")
 @require_POST
-@_staff_only
+@staff_page
 def batch_resubmit(request: HttpRequest, batch_id: int) -> HttpResponse:
     selectors.batch_get(user=request.user, batch_id=batch_id)  # scope first
     upload = request.FILES.get("file")
@@ -198,7 +178,7 @@ def batch_resubmit(request: HttpRequest, batch_id: int) -> HttpResponse:
 
 @shows_personal_data("batch")
 @require_POST
-@_staff_only
+@staff_page
 def batch_retract(request: HttpRequest, batch_id: int) -> HttpResponse:
     try:
         services.batch_retract(
@@ -216,7 +196,7 @@ def _pct(value) -> str:
 
 
 @no_personal_data
-@_staff_only
+@staff_page
 def quality(request: HttpRequest) -> HttpResponse:
     """Quality of a department's datasets (stewards: their own; supervisors: any)."""
     user = request.user
@@ -246,11 +226,11 @@ def quality(request: HttpRequest) -> HttpResponse:
 
 
 @no_personal_data
-@_staff_only
+@staff_page
 def quality_city(request: HttpRequest) -> HttpResponse:
     """City overview for supervisors: every dataset, its latest figures, what is overdue."""
     if request.user.role not in (Role.SUPERVISOR, Role.ADMIN, Role.AUDITOR):
-        return _denied(request, "仅监督人员和管理员可以查看全市数据质量总览。")
+        return denied(request, "仅监督人员和管理员可以查看全市数据质量总览。")
     rows = selectors.quality_overview(user=request.user)
     chart = mark_safe(charts.overview_chart(rows, "各数据集最新批次质量"))  # noqa: S308 (our own SVG)
     return render(
@@ -266,12 +246,12 @@ def quality_city(request: HttpRequest) -> HttpResponse:
 
 
 @no_personal_data
-@_staff_only
+@staff_page
 def agreements(request: HttpRequest) -> HttpResponse:
     user = request.user
     if request.method == "POST":
         if user.role != Role.ADMIN:
-            return _denied(request, "仅系统管理员可以签订或撤销共享协议。")
+            return denied(request, "仅系统管理员可以签订或撤销共享协议。")
         try:
             if request.POST.get("action") == "revoke":
                 services.agreement_revoke(

@@ -3,40 +3,17 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from dajiuzhu.core.access import AccessDenied, NotFound, is_staff_user
 from dajiuzhu.core.roles import Purpose
 from dajiuzhu.core.services import ServiceError
 from dajiuzhu.registry import selectors as registry
 from dajiuzhu.verification import selectors, services
 from dajiuzhu.verification.render import STATUS
+from dajiuzhu.web.decorators import staff_page
 from dajiuzhu.web.marks import shows_personal_data
-
-
-def _guard(view):
-    def wrapped(request: HttpRequest, *args, **kwargs):
-        if not is_staff_user(request.user):
-            return render(
-                request,
-                "web/error.html",
-                {"title": "无权访问", "message": "仅工作人员可以使用核对功能。"},
-                status=403,
-            )
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound:
-            raise Http404 from None
-        except AccessDenied as exc:
-            return render(
-                request, "web/error.html", {"title": "无权访问", "message": exc.message}, status=403
-            )
-
-    wrapped.__name__ = view.__name__
-    return login_required(wrapped)
 
 
 def _default_month() -> str:
@@ -48,7 +25,7 @@ def _default_month() -> str:
 
 
 @shows_personal_data("household_list")
-@_guard
+@staff_page
 def home(request: HttpRequest) -> HttpResponse:
     """Find the household to check (by 户号, name or ID number, sent in the body)."""
     query = request.POST.get("q", "")[:50] if request.method == "POST" else ""
@@ -61,7 +38,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @shows_personal_data("household")
-@_guard
+@staff_page
 def household(request: HttpRequest, household_id: int) -> HttpResponse:
     """Members, their authorisations, past reports; record an authorisation; run a check."""
     user = request.user
@@ -121,7 +98,7 @@ def household(request: HttpRequest, household_id: int) -> HttpResponse:
 
 
 @shows_personal_data("report")
-@_guard
+@staff_page
 def report(request: HttpRequest, report_id: int) -> HttpResponse:
     r = selectors.report_get(user=request.user, report_id=report_id, purpose=Purpose.VERIFICATION)
     labels = selectors.member_labels(user=request.user, report=r)

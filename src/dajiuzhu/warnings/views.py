@@ -4,8 +4,7 @@ task list, the statistics dashboard and its XLSX export. Thin: parse, call, rend
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,37 +12,17 @@ from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
-from dajiuzhu.core.access import AccessDenied, NotFound, is_staff_user
 from dajiuzhu.core.services import ServiceError
 from dajiuzhu.warnings import charts, exports, selectors, services
 from dajiuzhu.warnings.models import Outcome, Rule, Status
 from dajiuzhu.warnings.programmes import programmes
+from dajiuzhu.web.decorators import staff_page
 from dajiuzhu.web.marks import no_personal_data, shows_personal_data
-
-
-def _denied(request: HttpRequest, message: str = "您的角色无权使用此功能。") -> HttpResponse:
-    return render(request, "web/error.html", {"title": "无权访问", "message": message}, status=403)
-
-
-def _staff_only(view):
-    def wrapped(request: HttpRequest, *args, **kwargs):
-        if not is_staff_user(request.user):
-            return _denied(request)
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound:
-            raise Http404 from None
-        except AccessDenied as exc:
-            return _denied(request, exc.message)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return login_required(wrapped)
 
 
 @shows_personal_data("warning_list")
 @require_GET
-@_staff_only
+@staff_page
 def queue(request: HttpRequest) -> HttpResponse:
     """The town's (or district's) queue with filters by rule, status, age and community."""
     user = request.user
@@ -78,7 +57,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 @shows_personal_data("warning_list")
 @require_GET
-@_staff_only
+@staff_page
 def tasks(request: HttpRequest) -> HttpResponse:
     """The grid worker's task list (mobile): visit, then record the outcome with notes."""
     cards = selectors.task_list(user=request.user)
@@ -96,7 +75,7 @@ def tasks(request: HttpRequest) -> HttpResponse:
 
 @shows_personal_data("warning")
 @require_GET
-@_staff_only
+@staff_page
 def detail(request: HttpRequest, warning_id: int) -> HttpResponse:
     d = selectors.warning_detail(user=request.user, warning_id=warning_id)
     chart = ""
@@ -125,7 +104,7 @@ def _back(request: HttpRequest, warning_id: int) -> HttpResponse:
 
 @shows_personal_data("warning")
 @require_POST
-@_staff_only
+@staff_page
 def assign(request: HttpRequest, warning_id: int) -> HttpResponse:
     selectors.warning_get(user=request.user, warning_id=warning_id)  # scope first
     try:
@@ -143,7 +122,7 @@ def assign(request: HttpRequest, warning_id: int) -> HttpResponse:
 
 @shows_personal_data("warning")
 @require_POST
-@_staff_only
+@staff_page
 def outcome(request: HttpRequest, warning_id: int) -> HttpResponse:
     selectors.warning_get(user=request.user, warning_id=warning_id)  # scope first
     try:
@@ -163,7 +142,7 @@ def outcome(request: HttpRequest, warning_id: int) -> HttpResponse:
 
 @shows_personal_data("warning")
 @require_POST
-@_staff_only
+@staff_page
 def close(request: HttpRequest, warning_id: int) -> HttpResponse:
     selectors.warning_get(user=request.user, warning_id=warning_id)  # scope first
     try:
@@ -186,7 +165,7 @@ def _year(request: HttpRequest) -> int | None:
 
 @no_personal_data
 @require_GET
-@_staff_only
+@staff_page
 def stats(request: HttpRequest) -> HttpResponse:
     """Dashboard: per rule, town and month; precision per rule."""
     year = _year(request)
@@ -216,7 +195,7 @@ def stats(request: HttpRequest) -> HttpResponse:
 
 @no_personal_data
 @require_GET
-@_staff_only
+@staff_page
 def stats_xlsx(request: HttpRequest) -> HttpResponse:
     year = _year(request)
     rule = (request.GET.get("rule") or "").upper()
