@@ -142,8 +142,8 @@ def _supervise(procs: list[subprocess.Popen]) -> int:
         nonlocal stopping
         stopping = True
 
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, stop)
     code = 0
     while not stopping:
         for p in procs:
