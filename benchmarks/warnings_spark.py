@@ -4,7 +4,10 @@ and on PySpark local[2], over the same lake, compared finding by finding.
 Claim: for 1,000,000 persons the Spark path (local[2]) gives the same warnings as DuckDB.
 
     .venv/bin/python benchmarks/warnings_scan.py build --persons 1000000 --home /tmp/djz-w1m
-    .venv/bin/python benchmarks/warnings_spark.py --home /tmp/djz-w1m
+    .venv/bin/python benchmarks/warnings_spark.py --home /tmp/djz-w1m [--no-summaries]
+
+The build leaves the lake summaries the worker keeps (``analytics.summaries``); both engines
+read them. ``--no-summaries`` makes both compute everything from the current views instead.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--home", required=True)
     parser.add_argument("--year", type=int, default=YEAR)
+    parser.add_argument("--no-summaries", action="store_true")
     args = parser.parse_args()
     os.environ["DAJIUZHU_HOME"] = args.home
     os.environ.pop("DATABASE_URL", None)
@@ -60,7 +64,11 @@ def main() -> None:
 
     django.setup()
     from dajiuzhu.analytics import spark
+    from dajiuzhu.analytics.engine import Lake
     from dajiuzhu.exchange.models import Batch
+
+    if args.no_summaries:
+        Lake.summary_file = lambda self, name: None
 
     persons = sum(b.accepted for b in Batch.objects.filter(dataset="hukou"))
     claims = sum(b.accepted for b in Batch.objects.filter(dataset="medical_claims"))
@@ -77,6 +85,7 @@ def main() -> None:
         {
             "benchmark": "warnings_spark",
             "scale": {"persons": persons, "claim_lines": claims, "year": args.year},
+            "summaries": not args.no_summaries,
             "identical": duck == sparked,
             "findings": len(duck),
             "only_duckdb": len(set(duck) - set(sparked)),

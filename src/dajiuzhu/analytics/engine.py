@@ -25,6 +25,7 @@ import os
 import threading
 import warnings
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 import ibis
@@ -97,6 +98,32 @@ class Lake(abc.ABC):
 
     @abc.abstractmethod
     def _register(self, dataset: str, batches: list[BatchRef]) -> ir.Table: ...
+
+    def summary_file(self, name: str) -> Path | None:
+        """The file of summary ``name`` computed from exactly the batches of this lake's
+        snapshot, if the worker has written it (see :mod:`dajiuzhu.analytics.summaries`)."""
+        from dajiuzhu.analytics.summaries import SUMMARIES, summary_path
+
+        path = summary_path(name, self.batch_ids(SUMMARIES[name].dataset))
+        return path if path.is_file() else None
+
+    def summary(self, name: str, persons: ir.Table) -> ir.Table:
+        """The rows of summary ``name`` for ``persons`` (a table with ``person_key``): taken
+        from its file when that matches this snapshot, else computed from the current view
+        restricted to those persons — the same rows either way."""
+        from dajiuzhu.analytics import summaries
+
+        spec = summaries.SUMMARIES[name]
+        path = self.summary_file(name)
+        if path is None:
+            return spec.build(self.table(spec.dataset).semi_join(persons, "person_key"))
+        wanted = self.to_arrow(persons.select("person_key")).column("person_key")
+        money = {
+            c for c, t in spec.build(self.table(spec.dataset)).schema().items() if t.is_decimal()
+        }
+        return self.arrow_table(
+            summaries.take(summaries.read(path), wanted.to_numpy(zero_copy_only=False), money)
+        )
 
     # -- evaluation --------------------------------------------------------------------
     def to_arrow(self, expr: ir.Table) -> pa.Table:

@@ -18,7 +18,8 @@ def register(sub, command) -> None:
     p.add_argument(
         "action",
         choices=["optimize"],
-        help="optimize: sort large batches by person_key (the worker does it too)",
+        help="optimize: sort large batches by person_key and rewrite stale lake summaries "
+        "(the worker does both after each load)",
     )
     command("lake")(cmd_lake)
 
@@ -27,6 +28,7 @@ def cmd_lake(args: argparse.Namespace) -> int:
     from dajiuzhu.cli import setup_django
 
     setup_django()
+    from dajiuzhu.analytics.summaries import refresh_all
     from dajiuzhu.exchange.lake import cluster_batch
     from dajiuzhu.exchange.models import Batch, BatchStatus
 
@@ -37,7 +39,8 @@ def cmd_lake(args: argparse.Namespace) -> int:
         .values_list("pk", flat=True)
         if cluster_batch(b)
     ]
-    print(json.dumps({"clustered_batches": done}), flush=True)
+    written = refresh_all()
+    print(json.dumps({"clustered_batches": done, "summaries_written": written}), flush=True)
     return 0
 
 

@@ -3,6 +3,9 @@ from django.apps import AppConfig
 # Datasets whose publication (or retraction) re-runs an event rule: see rules.REALTIME (kept
 # literal here so that starting Django does not import the analytics stack).
 REALTIME_DATASETS = ("deaths", "traffic_accidents", "incidents", "disability_certificates")
+# Datasets the rules read through a lake summary (analytics.summaries.SUMMARIES): the worker
+# rewrites their summaries after each publication or retraction.
+SUMMARY_DATASETS = ("wages", "hukou")
 
 
 def on_event_batch(batch_id: int) -> None:
@@ -10,6 +13,12 @@ def on_event_batch(batch_id: int) -> None:
     from dajiuzhu.warnings.tasks import scan_event_batch
 
     scan_event_batch(batch_id)
+
+
+def on_summarised_batch(batch_id: int) -> None:
+    from dajiuzhu.warnings.tasks import refresh_summaries
+
+    refresh_summaries(batch_id)
 
 
 class WarningsConfig(AppConfig):
@@ -23,3 +32,6 @@ class WarningsConfig(AppConfig):
         for dataset in REALTIME_DATASETS:
             if on_event_batch not in PUBLISH_HOOKS.get(dataset, []):
                 on_publish(dataset, on_event_batch)
+        for dataset in SUMMARY_DATASETS:
+            if on_summarised_batch not in PUBLISH_HOOKS.get(dataset, []):
+                on_publish(dataset, on_summarised_batch)

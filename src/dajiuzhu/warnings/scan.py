@@ -9,7 +9,6 @@ import hashlib
 import logging
 import time
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -220,7 +219,7 @@ def compute(
     real-time path); results come back in rule order.
 
     Each rule's result is fetched as it stands; the 户籍 household and division of all the
-    persons found are then looked up in one pass over the 户籍 view. A rule that finds
+    persons found are then looked up at once. A rule that finds
     nothing is asked whether its driving dataset has any row in the year at all (so that a
     year with no data can be told from a year with no warnings)."""
     keys = lake.keys_table(persons) if persons is not None else None
@@ -255,31 +254,27 @@ def compute(
             check_data(spec, result)
         result.seconds = time.perf_counter() - started
 
-    # The year's claims per person (the longest query, for both medical rules) start at once
-    # and overlap with the event rules. The rules that need 户籍 details (EARNER_DEATH) run
-    # last: one pass over the 户籍 view fetches the details of the persons the other rules
-    # found and of the year's deceased, which serve that rule and the routing of every
-    # warning to its household and town.
+    # The year's claims per person (the longest query, for both medical rules) are summed on a
+    # second cursor from the start; the event rules — 主要劳动力去世 the longest of them — run
+    # meanwhile, then the medical rules take the sums.
     medical = [c for c in codes if RULES[c].medical]
     if persons is None and any(not refusal(c, year, params) for c in medical):
         ctx.prefetch("spend", lambda: spend_expr(ctx))
-    late = [c for c in codes if c in USES_HOMES]
     for code in codes:
-        if code not in late and code not in medical:
+        if code not in medical:
             run(code)
-    deceased = deceased_keys(ctx) if late else set()
     for code in medical:  # waits for the claims, if they are still being summed
         run(code)
-    wanted = {r["person_key"] for found in rows.values() for r in found} | deceased
+    # Every warning is routed to the 户籍 household and division of its person (one look-up
+    # for all the persons found).
+    wanted = {r["person_key"] for found in rows.values() for r in found}
     homes = lake.to_arrow(home_rows(lake, wanted))
-    ctx.homes = lake.arrow_table(homes)
     columns = homes.select(["person_key", "household_no", "division_code"]).to_pydict()
     where = {
         key: (household or "", division or "")
         for key, household, division in zip(*columns.values(), strict=True)
     }
-
-    def convert(code: str) -> None:
+    for code in codes:
         spec = RULES[code]
         result = results[code]
         seen: set[Key] = set()
@@ -290,43 +285,13 @@ def compute(
                 continue
             seen.add(finding.key)
             result.findings.append(finding)
-
-    # The late rules' queries run while the other rules' rows become findings (the engines
-    # release the GIL while they compute). Their views are registered here first: the lake
-    # lists the published batches through the database, which belongs to this thread.
-    for code in late:
-        for dataset in RULES[code].datasets:
-            lake.table(dataset)
-
-    def run_late() -> None:
-        for code in late:
-            run(code)
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(run_late)
-        for code in codes:
-            if code not in late:
-                convert(code)
-        pending.result()
-    for code in late:
-        convert(code)
     return [results[code] for code in codes]
 
 
-USES_HOMES = frozenset({"EARNER_DEATH"})
-
-
-def deceased_keys(ctx: RuleContext) -> set[int]:
-    deaths = ctx.restrict(ctx.lake.table("deaths"))
-    deaths = deaths.filter(ctx.in_year(deaths.death_date)).select("person_key")
-    return {r["person_key"] for r in ctx.lake.to_rows(deaths)}
-
-
 def home_rows(lake: Lake, person_keys: set[int]):
-    """The 户籍 details of some persons (one pass over the 户籍 view)."""
-    hukou = lake.table("hukou")
-    found = hukou.semi_join(lake.keys_table(person_keys), "person_key")
-    return found.select("person_key", "birth_date", "household_no", "division_code", "status")
+    """The 户籍 details of some persons (person_key, birth_date, household_no, division_code,
+    status): from the lake's ``hukou_by_person`` summary, or one pass over the 户籍 view."""
+    return lake.summary("hukou_by_person", lake.keys_table(person_keys))
 
 
 def explain_missing(

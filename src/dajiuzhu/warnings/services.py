@@ -25,6 +25,7 @@ from django.db import connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from dajiuzhu.analytics import summaries
 from dajiuzhu.analytics.engine import engine_name, open_lake
 from dajiuzhu.core import crypto
 from dajiuzhu.core.access import AccessDenied, NotFound, require_role
@@ -361,7 +362,6 @@ def _apply_rule(
                     pk=w.pk, status__in=ACTED_STATUSES, basis_note=""
                 ).update(basis_note=why, updated_at=now)
             continue
-        new = values(f)
         if w.status == Status.WITHDRAWN:
             done = Warning.objects.filter(pk=w.pk, status=Status.WITHDRAWN).update(
                 status=Status.PUSHED,
@@ -372,13 +372,13 @@ def _apply_rule(
                 escalated=False,
                 escalated_at=None,
                 updated_at=now,
-                **new,
+                **values(f),
             )
             if done:
                 counts.reinstated += 1
                 counts.reinstated_ids.append(w.pk)
         elif w.status == Status.PUSHED and f.fingerprint != w.fingerprint:
-            changed.append(Warning(pk=w.pk, updated_at=now, **new))
+            changed.append(Warning(pk=w.pk, updated_at=now, **values(f)))
         else:
             if w.status in ACTED_STATUSES and w.basis_note:
                 Warning.objects.filter(pk=w.pk).update(basis_note="", updated_at=now)
@@ -465,6 +465,16 @@ class RealtimeReport:
     dataset: str
     rule: str | None
     reports: list[ScanReport] = field(default_factory=list)
+
+
+def summaries_refresh(*, batch_id: int | None = None) -> list[str]:
+    """Rewrite the lake summaries the rules read (all of them, or those of the batch's
+    dataset) when they no longer match the published batches; the names written. Until then
+    a scan computes the same rows from the current view, only slower."""
+    if batch_id is None:
+        return summaries.refresh_all()
+    batch = Batch.objects.filter(pk=batch_id).only("dataset").first()
+    return summaries.refresh_for(batch.dataset) if batch is not None else []
 
 
 def scan_for_batch(*, batch_id: int) -> RealtimeReport | None:

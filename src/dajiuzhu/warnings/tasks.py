@@ -5,6 +5,9 @@
   then overdue warnings are escalated.
 * ``scan_event_batch`` — enqueued on commit when a batch of ``deaths``, ``traffic_accidents``,
   ``incidents`` or ``disability_certificates`` is published or retracted.
+* ``refresh_summaries`` — enqueued on commit when a ``wages`` or ``hukou`` batch is published
+  or retracted: rewrites the lake summaries the scan reads (the nightly scan refreshes them
+  first, too).
 * ``escalate_overdue`` — every morning at 07:00 (and after each nightly scan).
 """
 
@@ -28,9 +31,15 @@ def scan_event_batch(batch_id: int) -> None:
     services.scan_for_batch(batch_id=batch_id)
 
 
+@db_task()
+def refresh_summaries(batch_id: int) -> None:
+    services.summaries_refresh(batch_id=batch_id)
+
+
 @db_periodic_task(crontab(hour="1", minute="30"))
 def scan_nightly() -> None:
     year = timezone.localdate().year
+    services.summaries_refresh()
     try:
         report = services.scan_run(year=year, trigger=Trigger.NIGHTLY)
     except ServiceError as exc:  # e.g. no data yet for a new year: nothing to do tonight

@@ -34,9 +34,6 @@ class RuleContext:
     med_return_threshold: Decimal
     disposable_income: Decimal | None = None  # of year - 1; None: not loaded
     persons: ir.Table | None = None  # restrict every rule to these person keys
-    # 户籍 rows (person_key, birth_date, household_no, division_code, status) of the persons
-    # the scan looked up already; a rule may use them instead of reading the 户籍 view again.
-    homes: ir.Table | None = None
     _shared: dict[str, ir.Table] = field(default_factory=dict)
     _pending: dict[str, Callable[[], ir.Table]] = field(default_factory=dict)
 

@@ -11,15 +11,21 @@ record counts as gone).
 
 from __future__ import annotations
 
+import functools
+import operator
+from decimal import Decimal
+
 import ibis
 import ibis.expr.types as ir
 
+from dajiuzhu.analytics.summaries import MONTHS
 from dajiuzhu.warnings.rules import RuleSpec, plain
 from dajiuzhu.warnings.rules.common import (
+    MONEY,
     RuleContext,
     age_on,
     date_month_index,
-    month_index,
+    money,
     no_amount,
     no_ref,
 )
@@ -28,10 +34,10 @@ WORKING_AGE = (18, 59)
 
 
 def deceased(ctx: RuleContext) -> ir.Table:
-    """Deaths in the year of persons aged 18–59, with their 户籍 household (one 户籍 pass)."""
-    hukou = ctx.homes if ctx.homes is not None else ctx.lake.table("hukou")
+    """Deaths in the year of persons aged 18–59, with their 户籍 household."""
     deaths = ctx.restrict(ctx.lake.table("deaths"))
     deaths = deaths.filter(ctx.in_year(deaths.death_date))
+    hukou = ctx.lake.summary("hukou_by_person", deaths.select("person_key"))
     people = hukou.select(
         person_key=hukou.person_key, birth_date=hukou.birth_date, household_no=hukou.household_no
     )
@@ -54,18 +60,44 @@ def households(ctx: RuleContext, dead: ir.Table) -> ir.Table:
     return dead.join(members, "household_no")
 
 
+def member_wages(ctx: RuleContext, homes: ir.Table) -> ir.Table:
+    """Per deceased and household member: the wages of the 12 calendar months before the
+    month of death (members without a wage row in those months are left out).
+
+    The wages come one row per member and year (the lake's ``wages_by_year`` summary, months
+    ``m01``…``m12``), so that only the members' rows are read, not the city's wage lines."""
+    members = homes.select(person_key=homes.member_key).distinct()
+    yearly = ctx.lake.summary("wages_by_year", members).rename(member_key="person_key")
+    paid = homes.join(yearly, "member_key")
+    first = paid.death_month - 12
+    last = paid.death_month - 1
+    # month index (year * 12 + month - 1) of m01 in the row's year
+    base = paid.year.cast("int64") * 12 - 1
+    counted = [
+        ((base + m).between(first, last)) & paid[name].notnull()
+        for m, name in enumerate(MONTHS, start=1)
+    ]
+    paid = paid.mutate(
+        earned=functools.reduce(
+            operator.add,
+            [
+                ibis.ifelse(flag, paid[name], money(Decimal(0)))
+                for flag, name in zip(counted, MONTHS, strict=True)
+            ],
+        ).cast(MONEY),
+        counted=functools.reduce(operator.or_, counted),
+    )
+    paid = paid.filter(paid.counted)
+    return paid.group_by(["person_key", "member_key"]).aggregate(earned=paid.earned.sum())
+
+
 def findings(ctx: RuleContext) -> ir.Table:
     lake = ctx.lake
     # Both intermediates are small (a year's deaths and their households) and used twice.
     dead = ctx.shared("earner_dead", lambda: deceased(ctx))
     homes = ctx.shared("earner_households", lambda: households(ctx, dead))
 
-    wages = lake.table("wages")
-    wages = wages.select(member_key=wages.person_key, month=wages.month, wage=wages.wage)
-    paid = homes.join(wages, "member_key")
-    months = month_index(paid.month)
-    paid = paid.filter(months >= paid.death_month - 12, months <= paid.death_month - 1)
-    per_member = paid.group_by(["person_key", "member_key"]).aggregate(earned=paid.wage.sum())
+    per_member = member_wages(ctx, homes)
     per_household = per_member.group_by("person_key").aggregate(
         household_total=per_member.earned.sum(), top=per_member.earned.max()
     )
