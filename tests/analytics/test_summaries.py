@@ -44,7 +44,12 @@ def _findings(lake: Lake) -> list[tuple]:
 
 
 def test_every_summarised_dataset_has_its_publish_hook():
+    from dajiuzhu.exchange.ingest import PUBLISH_HOOKS
+    from dajiuzhu.warnings.apps import on_summarised_batch
+
     assert set(SUMMARY_DATASETS) == {s.dataset for s in summaries.SUMMARIES.values()}
+    for dataset in SUMMARY_DATASETS:
+        assert PUBLISH_HOOKS[dataset].count(on_summarised_batch) == 1
 
 
 def test_the_worker_writes_each_summary_for_the_published_batches(db, capsys, worker):

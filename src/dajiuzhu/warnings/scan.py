@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -214,12 +214,14 @@ def compute(
     codes: list[str],
     params: Parameters,
     persons: Iterable[int] | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> list[RuleResult]:
     """Run the rules on the lake. ``persons`` restricts every rule to those person keys (the
-    real-time path); results come back in rule order.
+    real-time path); results come back in rule order. ``meanwhile`` is the caller's own work,
+    done while the claims are being summed (reading the recorded warnings, say).
 
-    Each rule's result is fetched as it stands; the 户籍 household and division of all the
-    persons found are then looked up at once. A rule that finds
+    Each rule's result is fetched as it stands; the 户籍 household and division of the
+    persons found are then looked up. A rule that finds
     nothing is asked whether its driving dataset has any row in the year at all (so that a
     year with no data can be told from a year with no warnings)."""
     keys = lake.keys_table(persons) if persons is not None else None
@@ -254,37 +256,44 @@ def compute(
             check_data(spec, result)
         result.seconds = time.perf_counter() - started
 
+    def finish(done: list[str]) -> None:
+        """Route the rules' rows to the 户籍 household and division of their persons (one
+        look-up for all of them) and turn them into findings."""
+        wanted = {r["person_key"] for code in done for r in rows.get(code, [])}
+        homes = lake.to_arrow(home_rows(lake, wanted))
+        columns = homes.select(["person_key", "household_no", "division_code"]).to_pydict()
+        where = {
+            key: (household or "", division or "")
+            for key, household, division in zip(*columns.values(), strict=True)
+        }
+        for code in done:
+            spec = RULES[code]
+            result = results[code]
+            seen: set[Key] = set()
+            for row in rows.get(code, []):
+                finding = _finding(spec, year, row, where.get(row["person_key"], ("", "")))
+                if finding.key in seen:  # defensive: one warning per natural identity
+                    log.warning("warnings.scan.duplicate", extra={"rule": code})
+                    continue
+                seen.add(finding.key)
+                finding.fingerprint  # noqa: B018 (computed now, while the claims are summed)
+                result.findings.append(finding)
+
     # The year's claims per person (the longest query, for both medical rules) are summed on a
     # second cursor from the start; the event rules — 主要劳动力去世 the longest of them — run
-    # meanwhile, then the medical rules take the sums.
+    # and their findings are made meanwhile, then the medical rules take the sums.
     medical = [c for c in codes if RULES[c].medical]
     if persons is None and any(not refusal(c, year, params) for c in medical):
         ctx.prefetch("spend", lambda: spend_expr(ctx))
-    for code in codes:
-        if code not in medical:
-            run(code)
+    events = [c for c in codes if c not in medical]
+    for code in events:
+        run(code)
+    finish(events)
+    if meanwhile is not None:
+        meanwhile()
     for code in medical:  # waits for the claims, if they are still being summed
         run(code)
-    # Every warning is routed to the 户籍 household and division of its person (one look-up
-    # for all the persons found).
-    wanted = {r["person_key"] for found in rows.values() for r in found}
-    homes = lake.to_arrow(home_rows(lake, wanted))
-    columns = homes.select(["person_key", "household_no", "division_code"]).to_pydict()
-    where = {
-        key: (household or "", division or "")
-        for key, household, division in zip(*columns.values(), strict=True)
-    }
-    for code in codes:
-        spec = RULES[code]
-        result = results[code]
-        seen: set[Key] = set()
-        for row in rows.get(code, []):
-            finding = _finding(spec, year, row, where.get(row["person_key"], ("", "")))
-            if finding.key in seen:  # defensive: one warning per natural identity
-                log.warning("warnings.scan.duplicate", extra={"rule": code})
-                continue
-            seen.add(finding.key)
-            result.findings.append(finding)
+    finish(medical)
     return [results[code] for code in codes]
 
 

@@ -186,8 +186,14 @@ def scan_run(
     try:
         with open_lake(name) as lake:
             params = scan.parameters(lake, year, codes)
-            results = scan.compute(lake, year=year, codes=codes, params=params, persons=keys)
-            existing = {code: _existing(code, year, keys) for code in codes}
+            existing: dict[str, dict[scan.Key, _Known]] = {}
+
+            def read_existing() -> None:
+                existing.update({code: _existing(code, year, keys) for code in codes})
+
+            results = scan.compute(
+                lake, year=year, codes=codes, params=params, persons=keys, meanwhile=read_existing
+            )
             nothing = keys is None and not any(r.has_data for r in results)
             if nothing and not any(existing.values()):
                 datasets = "、".join(dict.fromkeys(RULES[c].driver for c in codes))
