@@ -144,7 +144,7 @@ def warm_up() -> None:
             path = lake.summary_file(name)
             if path is None:
                 sys.exit(f"summary {name} missing: run `dajiuzhu lake optimize` (build does)")
-            summaries.read.__wrapped__(path)
+            summaries.open_file(path)
 
 
 def measure(args: argparse.Namespace) -> None:

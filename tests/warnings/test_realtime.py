@@ -173,8 +173,25 @@ def test_the_nightly_task_scans_the_current_year_and_escalates(db, monkeypatch):
         services, "scan_run", lambda **kw: calls.append(kw) or services.ScanReport(run=None)
     )
     monkeypatch.setattr(services, "warnings_escalate_overdue", lambda: calls.append("escalate"))
+    monkeypatch.setattr(services, "summaries_refresh", lambda: calls.append("summaries"))
     tasks.scan_nightly.call_local()
-    assert calls == [{"year": date.today().year, "trigger": "nightly"}, "escalate"]
+    assert calls == ["summaries", {"year": date.today().year, "trigger": "nightly"}, "escalate"]
+
+
+def test_the_nightly_scan_runs_even_when_the_summaries_cannot_be_written(db, monkeypatch, caplog):
+    from dajiuzhu.warnings import services, tasks
+
+    def disk_full():
+        raise OSError(28, "No space left on device")
+
+    calls = []
+    monkeypatch.setattr(services, "summaries_refresh", disk_full)
+    monkeypatch.setattr(
+        services, "scan_run", lambda **kw: calls.append(kw) or services.ScanReport(run=None)
+    )
+    tasks.scan_nightly.call_local()
+    assert len(calls) == 1
+    assert "warnings.summaries.failed" in caplog.text
 
 
 def test_the_nightly_task_logs_a_year_without_data_and_refusals(db, caplog):

@@ -24,7 +24,6 @@ Money is kept as integer cents in the file and handed out as ``decimal(18,2)``.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import logging
 import os
@@ -137,10 +136,23 @@ class SummaryFile:
     keys: np.ndarray  # person_key of every row, sorted
 
 
-@functools.lru_cache(maxsize=8)
+# The file each summary's readers opened last, per process (one per summary: when a newer file
+# is opened the older mapping is let go, so a superseded file's disk space can be freed).
+_opened: dict[Path, tuple[Path, SummaryFile]] = {}
+
+
 def read(path: Path) -> SummaryFile:
-    """Open a summary file once per process (a file never changes: a new one gets a new
+    """A summary file, opened once per process (a file never changes: a new one gets a new
     name), so that a long-running worker finds its keys already in memory."""
+    last = _opened.get(path.parent)
+    if last is not None and last[0] == path:
+        return last[1]
+    opened = open_file(path)
+    _opened[path.parent] = (path, opened)
+    return opened
+
+
+def open_file(path: Path) -> SummaryFile:
     reader = pa.ipc.open_file(pa.memory_map(str(path)))
     batches = [reader.get_batch(i) for i in range(reader.num_record_batches)]
     keys = [b.column("person_key").to_numpy() for b in batches]

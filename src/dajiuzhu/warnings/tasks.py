@@ -39,7 +39,10 @@ def refresh_summaries(batch_id: int) -> None:
 @db_periodic_task(crontab(hour="1", minute="30"))
 def scan_nightly() -> None:
     year = timezone.localdate().year
-    services.summaries_refresh()
+    try:
+        services.summaries_refresh()
+    except Exception:  # the scan still runs: it computes the same rows from the batches
+        log.exception("warnings.summaries.failed")
     try:
         report = services.scan_run(year=year, trigger=Trigger.NIGHTLY)
     except ServiceError as exc:  # e.g. no data yet for a new year: nothing to do tonight
