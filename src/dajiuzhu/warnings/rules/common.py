@@ -106,10 +106,5 @@ def age_on(day: ir.DateValue, birth: ir.DateValue) -> ir.IntegerValue:
     return (day.year() - birth.year() - ibis.ifelse(before_birthday, 1, 0)).cast("int64")
 
 
-def month_index(month: ir.StringValue) -> ir.IntegerValue:
-    """'YYYY-MM' as a month count (year * 12 + month - 1)."""
-    return month.substr(0, 4).cast("int64") * 12 + month.substr(5, 2).cast("int64") - 1
-
-
 def date_month_index(day: ir.DateValue) -> ir.IntegerValue:
     return (day.year() * 12 + day.month() - 1).cast("int64")

@@ -71,7 +71,7 @@ def member_wages(ctx: RuleContext, homes: ir.Table) -> ir.Table:
     paid = homes.join(yearly, "member_key")
     first = paid.death_month - 12
     last = paid.death_month - 1
-    # month index (year * 12 + month - 1) of m01 in the row's year
+    # base + m is the month index (year * 12 + month - 1) of month m of the row's year
     base = paid.year.cast("int64") * 12 - 1
     counted = [
         ((base + m).between(first, last)) & paid[name].notnull()
