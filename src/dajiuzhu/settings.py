@@ -199,6 +199,9 @@ NINJA_PAGINATION_PER_PAGE = 50
 
 # Working days a town has to investigate a warning before it is overdue and escalates.
 WARNING_DEADLINE_DAYS = int(os.environ.get("DAJIUZHU_WARNING_DEADLINE_DAYS", "10"))
+# Seconds the worker waits after a wages or 户籍 batch before rewriting the lake summaries, so
+# that a burst of pushes costs one rewrite (0: at once).
+SUMMARY_REFRESH_DELAY = int(os.environ.get("DAJIUZHU_SUMMARY_REFRESH_DELAY", "60"))
 
 LOGGING = {
     "version": 1,

@@ -86,10 +86,11 @@ def _findings(engine: str) -> list[tuple]:
 @pytest.mark.spark
 @pytest.mark.xdist_group("spark")
 def test_spark_and_duckdb_give_identical_warnings(
-    db, capsys, monkeypatch, django_capture_on_commit_callbacks
+    db, capsys, monkeypatch, settings, django_capture_on_commit_callbacks
 ):
     ok, why = engines.spark_available()
     require(ok, f"Spark engine unavailable: {why}")
+    settings.SUMMARY_REFRESH_DELAY = 0
     c = build_city()
     with django_capture_on_commit_callbacks(execute=True):  # the worker writes the summaries
         c.load()
@@ -97,6 +98,8 @@ def test_spark_and_duckdb_give_identical_warnings(
         p = c.people["med_fall"]
         c.claim(p, f"{YEAR}-04-01", "45000.00", claim_id=c.claim_ids[p.id_number][0])
         c.load()
+    with open_lake("duckdb") as lake:
+        assert lake.summary_file("wages_by_year") and lake.summary_file("hukou_by_person")
     duck, duck_restricted = _findings("duckdb")
     spark, spark_restricted = _findings("spark")
     assert spark == duck

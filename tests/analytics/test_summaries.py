@@ -19,8 +19,9 @@ from tests.warnings.conftest import YEAR, City, build_city
 
 
 @pytest.fixture
-def worker(django_capture_on_commit_callbacks):
+def worker(django_capture_on_commit_callbacks, settings):
     """Run what publication enqueues for the worker (summaries, clustering) as it commits."""
+    settings.SUMMARY_REFRESH_DELAY = 0
     return django_capture_on_commit_callbacks
 
 
@@ -50,6 +51,24 @@ def test_every_summarised_dataset_has_its_publish_hook():
     assert set(SUMMARY_DATASETS) == {s.dataset for s in summaries.SUMMARIES.values()}
     for dataset in SUMMARY_DATASETS:
         assert PUBLISH_HOOKS[dataset].count(on_summarised_batch) == 1
+
+
+def test_a_publication_schedules_the_rewrite_a_little_later(
+    db, settings, django_capture_on_commit_callbacks
+):
+    from huey.contrib.djhuey import HUEY
+
+    settings.SUMMARY_REFRESH_DELAY = 60
+    HUEY.flush()
+    c = City()
+    c.wages(c.person("x", hukou=False), f"{YEAR}-01", 1, "5000.00")
+    with django_capture_on_commit_callbacks(execute=True):
+        c.load()
+    scheduled = [t for t in HUEY.scheduled() if t.name.endswith("refresh_summaries")]
+    assert len(scheduled) == 1
+    with open_lake("duckdb") as lake:
+        assert lake.summary_file("wages_by_year") is None  # not yet: the worker waits
+    HUEY.flush()
 
 
 def test_the_worker_writes_each_summary_for_the_published_batches(db, capsys, worker):

@@ -16,9 +16,18 @@ def on_event_batch(batch_id: int) -> None:
 
 
 def on_summarised_batch(batch_id: int) -> None:
+    """The exchange's publish hook for summarised datasets: rewrite the summaries a little
+    later (``SUMMARY_REFRESH_DELAY``), so that a burst of pushes costs one rewrite — the first
+    task to run writes the file for every batch published by then, the others find it there."""
+    from django.conf import settings
+
     from dajiuzhu.warnings.tasks import refresh_summaries
 
-    refresh_summaries(batch_id)
+    delay = settings.SUMMARY_REFRESH_DELAY
+    if delay > 0:
+        refresh_summaries.schedule((batch_id,), delay=delay)
+    else:
+        refresh_summaries(batch_id)
 
 
 class WarningsConfig(AppConfig):
