@@ -3,6 +3,8 @@ task list, the statistics dashboard and its XLSX export. Thin: parse, call, rend
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -102,56 +104,67 @@ def _back(request: HttpRequest, warning_id: int) -> HttpResponse:
     return redirect("warnings:detail", warning_id=warning_id)
 
 
+def _act(
+    request: HttpRequest, warning_id: int, write: Callable[[], object], done: str
+) -> HttpResponse:
+    """One action on a warning: its scope is checked first, then the service writes; a refusal
+    becomes the page's message and the form goes back to the warning."""
+    selectors.warning_get(user=request.user, warning_id=warning_id)  # scope first
+    try:
+        write()
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done)
+    return _back(request, warning_id)
+
+
 @shows_personal_data("warning")
 @require_POST
 @staff_page
 def assign(request: HttpRequest, warning_id: int) -> HttpResponse:
-    selectors.warning_get(user=request.user, warning_id=warning_id)  # scope first
     try:
         assignee = int(request.POST.get("assignee") or 0)
     except ValueError:
         assignee = 0
-    try:
-        services.warning_assign(actor=request.user, warning_id=warning_id, assignee_id=assignee)
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "已派发,核查期限不变")
-    return _back(request, warning_id)
+    return _act(
+        request,
+        warning_id,
+        lambda: services.warning_assign(
+            actor=request.user, warning_id=warning_id, assignee_id=assignee
+        ),
+        "已派发,核查期限不变",
+    )
 
 
 @shows_personal_data("warning")
 @require_POST
 @staff_page
 def outcome(request: HttpRequest, warning_id: int) -> HttpResponse:
-    selectors.warning_get(user=request.user, warning_id=warning_id)  # scope first
-    try:
-        services.warning_record_outcome(
+    return _act(
+        request,
+        warning_id,
+        lambda: services.warning_record_outcome(
             actor=request.user,
             warning_id=warning_id,
             outcome=request.POST.get("outcome", "")[:30],
             programme_code=request.POST.get("programme_code", "")[:30],
             notes=request.POST.get("notes", "")[: services.MAX_NOTES + 1],
-        )
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "核查结果已登记")
-    return _back(request, warning_id)
+        ),
+        "核查结果已登记",
+    )
 
 
 @shows_personal_data("warning")
 @require_POST
 @staff_page
 def close(request: HttpRequest, warning_id: int) -> HttpResponse:
-    selectors.warning_get(user=request.user, warning_id=warning_id)  # scope first
-    try:
-        services.warning_close(actor=request.user, warning_id=warning_id)
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, "预警已办结")
-    return _back(request, warning_id)
+    return _act(
+        request,
+        warning_id,
+        lambda: services.warning_close(actor=request.user, warning_id=warning_id),
+        "预警已办结",
+    )
 
 
 def _year(request: HttpRequest) -> int | None:
