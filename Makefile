@@ -5,14 +5,15 @@ BIN := $(VENV)/bin
 export DAJIUZHU_HOME ?= $(CURDIR)/var
 PYTEST_ARGS ?=
 
-.PHONY: install demo test lint format ci clean
+.PHONY: install demo test test-fast lint format ci clean
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml tools/fetch_assets.py
+$(VENV)/.installed: pyproject.toml package.json package-lock.json tools/vendor_assets.py
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
-	$(BIN)/python tools/fetch_assets.py
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	$(BIN)/python tools/vendor_assets.py
 	touch $@
 
 demo: install
@@ -21,9 +22,14 @@ demo: install
 test: install
 	DAJIUZHU_HOME=$(CURDIR)/var/test-home $(BIN)/python -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
+# Quick local loop: no browser, Spark or slow tests (CI always runs everything).
+test-fast: install
+	DAJIUZHU_HOME=$(CURDIR)/var/test-home $(BIN)/python -m pytest -n 2 --dist loadgroup -m "not browser and not spark and not slow" $(PYTEST_ARGS)
+
 lint: install
 	$(BIN)/ruff check src tests benchmarks tools
 	$(BIN)/ruff format --check src tests benchmarks tools
+	$(BIN)/lint-imports
 	DAJIUZHU_HOME=$$(mktemp -d) $(BIN)/python manage.py makemigrations --check --dry-run
 
 format: install
@@ -34,4 +40,4 @@ ci:
 	.ci/run
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var node_modules

@@ -1,24 +1,22 @@
-"""Shared fixtures: reference data once per test database, persona users, small factories.
+"""Shared fixtures: reference data once per test database, persona users, the browser (the
+builders they use are in tests/factories/).
 
 Personas (STYLE.md): a window clerk of 天宁区, a caseworker of 武进区, a resident, an outsider.
 """
 
 from __future__ import annotations
 
-import itertools
 import os
-from datetime import date
+import shutil
 
 import pytest
-from django.test import Client
 
-from dajiuzhu.core.idnumber import make_id_number
 from dajiuzhu.core.reference import reference_data_load
 from dajiuzhu.core.roles import Role
+from tests.factories.accounts import PASSWORD, client_for, make_legacy_admin, make_user  # noqa: F401
+from tests.factories.registry import make_household, new_id_number  # noqa: F401
 
-PASSWORD = "Test-password-2023"
 REQUIRE_ALL = os.environ.get("DAJIUZHU_REQUIRE_ALL") == "1"
-_seq = itertools.count(100)
 
 
 def require(condition: bool, reason: str) -> None:
@@ -35,6 +33,15 @@ def require(condition: bool, reason: str) -> None:
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         reference_data_load()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _probe_report():
+    """Write the security probes' counts when asked (tests/probe_tally.py)."""
+    yield
+    from tests import probe_tally
+
+    probe_tally.dump()
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -56,6 +63,12 @@ def _recording_sms(settings):
     yield RecordingSmsBackend.outbox
 
 
+@pytest.fixture(autouse=True)
+def _care_stream_once(settings):
+    """The care console's event stream polls once and ends (the browser would reconnect)."""
+    settings.CARE_STREAM_SECONDS = 0
+
+
 @pytest.fixture
 def sms_outbox(_recording_sms):
     return _recording_sms
@@ -69,18 +82,18 @@ def lake(tmp_path, settings):
     return path
 
 
-def make_user(username: str, role: str, scope: str | None, department: str | None = None):
-    from dajiuzhu.core.services import user_create
+@pytest.fixture(autouse=True)
+def audit_checkpoints(tmp_path, settings):
+    """Each test's audit checkpoints in a file of its own: the database rolls back after a
+    test, a shared file would keep heads that no longer exist."""
+    path = tmp_path / "audit" / "checkpoints.jsonl"
+    settings.AUDIT_CHECKPOINT_FILE = path
+    return path
 
-    return user_create(
-        actor=None,
-        username=username,
-        password=PASSWORD,
-        role=role,
-        scope_code=scope,
-        department_code=department,
-        check_password=False,
-    )
+
+@pytest.fixture
+def tn_admin_legacy(db):
+    return make_legacy_admin("tn_admin_legacy", "320402")
 
 
 @pytest.fixture
@@ -119,49 +132,6 @@ def steward_yibao(db):
     return make_user("steward_yibao", Role.DATA_STEWARD, "320400", "yibao")
 
 
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-    return client
-
-
-def new_id_number(region: str = "320402", birth: date = date(1980, 5, 17)) -> str:
-    return make_id_number(region, birth, next(_seq) % 1000)
-
-
-def make_household(town: str = "320402001", *, members: int = 2, household_no: str | None = None):
-    """A household with a head and members in a community of ``town``."""
-    from dajiuzhu.core.models import Division
-    from dajiuzhu.registry.services import household_create, membership_add, person_create
-
-    community_code = f"{town}001"
-    if not Division.objects.filter(code=community_code).exists():
-        from dajiuzhu.core.services import division_create
-
-        division_create(actor=None, parent_code=town, code=community_code, name="测试社区")
-    household = household_create(
-        actor=None, household_no=household_no or f"H{next(_seq):06d}", division_code=community_code
-    )
-    people = []
-    for i in range(members):
-        person = person_create(
-            actor=None,
-            id_number=new_id_number(town[:6], date(1960 + 10 * i, 3, 1)),
-            name=f"测试{'甲乙丙丁戊'[i % 5]}{next(_seq)}",
-            hukou_division_code=community_code,
-            phone=f"1390000{next(_seq):04d}",
-        )
-        membership_add(
-            actor=None,
-            household=household,
-            person=person,
-            relation="head" if i == 0 else "child",
-            start_date=date(2010, 1, 1),
-        )
-        people.append(person)
-    return household, people
-
-
 @pytest.fixture
 def tn_household(db):
     return make_household("320402001")
@@ -170,3 +140,63 @@ def tn_household(db):
 @pytest.fixture
 def wj_household(db):
     return make_household("320412001")
+
+
+# Real pages in Debian's chromium through Playwright (never a downloaded browser): the
+# fixtures every browser test uses (mark the module ``browser`` and ``xdist_group("browser")``).
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture
+def browser():
+    require(shutil.which(CHROMIUM) is not None, "Debian's chromium is not installed")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - the dev extra installs it
+        require(False, "playwright is not installed")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # ORM set-up runs beside Playwright's loop
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def site(live_server, settings, transactional_db):
+    settings.SESSION_COOKIE_SECURE = False  # the live server speaks plain HTTP on loopback
+    settings.CSRF_COOKIE_SECURE = False
+    reference_data_load()
+    return live_server.url
+
+
+@pytest.fixture
+def family(db):
+    """The household check's small, exactly known family (tests/factories/verification.py)."""
+    from tests.factories.verification import load_family
+
+    return load_family()
+
+
+@pytest.fixture
+def complete_family(db):
+    """The family with every source loaded and reaching 2023-08."""
+    from tests.factories.verification import load_family
+
+    return load_family(complete=True)
+
+
+def screenshot(page, path: str) -> None:
+    """A full-page screenshot for people to look at (build/ or docs/screenshots/). Headless
+    Chromium under load now and then answers "Unable to capture screenshot": try again after a
+    moment rather than fail a test whose assertions all held."""
+    from playwright.sync_api import Error
+
+    for attempt in range(3):
+        try:
+            page.screenshot(path=path, full_page=True)
+            return
+        except Error as exc:
+            if "Unable to capture screenshot" not in str(exc) or attempt == 2:
+                raise
+            page.wait_for_timeout(500)

@@ -13,14 +13,22 @@ import sys
 import time
 from collections.abc import Callable
 
+from dajiuzhu import bootstrap
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
 # Domain packages add their subcommands: each module has register(subparsers, command).
 PLUGINS = [
+    "dajiuzhu.core.commands",
     "dajiuzhu.exchange.commands",
     "dajiuzhu.synth.commands",
     "dajiuzhu.policy.commands",
     "dajiuzhu.verification.commands",
     "dajiuzhu.warnings.commands",
+    "dajiuzhu.cases.commands",
+    "dajiuzhu.supervision.commands",
+    "dajiuzhu.care.commands",
+    "dajiuzhu.payments.commands",
+    "dajiuzhu.reviews.commands",
 ]
 
 
@@ -32,26 +40,9 @@ def command(name: str):
     return register
 
 
-def setup_django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dajiuzhu.settings")
-    import django
-
-    django.setup()
-    ensure_database()
-
-
-def ensure_database() -> None:
-    """Apply pending migrations (a no-op check when the database is current)."""
-    from django.core.management import call_command
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
-
-    executor = MigrationExecutor(connection)
-    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
-        call_command("migrate", interactive=False, verbosity=0)
-        from dajiuzhu.core.reference import reference_data_load
-
-        reference_data_load()
+# The shared set-up lives in dajiuzhu.bootstrap; these names stay for scripts that use them.
+setup_django = bootstrap.setup
+ensure_database = bootstrap.ensure_database
 
 
 def port() -> int:
@@ -65,6 +56,12 @@ def cmd_init(args: argparse.Namespace) -> int:
 
     print(json.dumps(reference_data_load()))
     return 0
+
+
+def _home_path(name: str):
+    from django.conf import settings
+
+    return settings.HOME / name
 
 
 @command("serve")
@@ -88,6 +85,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "-",
         "--access-logformat",
         '%(h)s "%(m)s %(U)s" %(s)s %(M)sms',
+        # gunicorn's control socket in this home, not in a shared path of the user's home
+        "--control-socket",
+        str(_home_path("gunicorn.ctl")),
     ]
     os.execvp(cmd[0], cmd)  # noqa: S606 (fixed argv, no shell)
     return 0  # pragma: no cover
@@ -110,10 +110,11 @@ def _print_banner(accounts: list[dict[str, str]]) -> None:
     print("  Demo accounts (password for all staff: see below):")
     for a in accounts:
         print(f"    {a['username']:<18} {a['role']:<14} {a['scope']}")
-    from dajiuzhu.synth.demo import DEMO_PASSWORD, DEMO_RESIDENT_PHONE
+    from dajiuzhu.demo.accounts import DEMO_PASSWORD, DEMO_RESIDENT_PHONE
 
     print(f"  Staff password: {DEMO_PASSWORD}")
     print(f"  Resident log-in: phone {DEMO_RESIDENT_PHONE}; the one-time code is printed here.")
+    print(f"  Care console: {url}work/care/ (city_call); a button: dajiuzhu care press DEMO-0001-P")
     print("  Ctrl-C stops everything.\n", flush=True)
 
 
@@ -121,7 +122,7 @@ def _print_banner(accounts: list[dict[str, str]]) -> None:
 def cmd_demo(args: argparse.Namespace) -> int:
     os.environ["DAJIUZHU_INSECURE_HTTP"] = "1"  # plain HTTP on loopback only
     setup_django()
-    from dajiuzhu.synth.demo import demo_prepare
+    from dajiuzhu.demo.prepare import demo_prepare
 
     accounts = demo_prepare(persons=args.persons, seed=args.seed)
     _print_banner(accounts)
@@ -132,7 +133,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
         subprocess.Popen([sys.executable, "-m", "dajiuzhu.cli", "serve"], env=env),
         subprocess.Popen([sys.executable, "-m", "dajiuzhu.cli", "worker"], env=env),
     ]
+    procs += _care_demo_processes(env)
     return _supervise(procs)
+
+
+def _care_demo_processes(env: dict) -> list[subprocess.Popen]:
+    """The care centre's demo: the embedded MQTT broker, the intake, a simulated population."""
+    care = [sys.executable, "-m", "dajiuzhu.cli", "care"]
+    load = ["simulate", "--devices", "200", "--rate", "1", "--duration", "31536000"]
+    return [
+        subprocess.Popen([*care, "broker"], env=env),
+        subprocess.Popen([*care, "intake"], env=env),
+        subprocess.Popen([*care, *load], env=env),
+    ]
 
 
 def _supervise(procs: list[subprocess.Popen]) -> int:
@@ -206,9 +219,26 @@ def cmd_token(args: argparse.Namespace) -> int:
 @command("audit")
 def cmd_audit(args: argparse.Namespace) -> int:
     setup_django()
-    from dajiuzhu.core.audit import audit_verify
+    from dajiuzhu.core.audit import audit_checkpoint, audit_verify
 
+    if args.action == "checkpoint":
+        line = audit_checkpoint(by="cli")
+        print(json.dumps({"written": line is not None, "count": line["count"] if line else None}))
+        return 0
     report = audit_verify()
+    for problem in report.problems:
+        where = [
+            f"{name} {value}"
+            for name, value in (
+                ("event", problem.event_id),
+                ("position", problem.position),
+                ("checkpoint line", problem.line),
+            )
+            if value is not None
+        ]
+        print(f"audit: {problem.kind} ({', '.join(where)}): {problem.message}", file=sys.stderr)
+    for note in report.notes:
+        print(f"audit: note: {note}", file=sys.stderr)
     print(
         json.dumps(
             {
@@ -216,14 +246,15 @@ def cmd_audit(args: argparse.Namespace) -> int:
                 "checked": report.checked,
                 "first_broken_event": report.first_broken_id,
                 "reason": report.reason,
-            }
+                "problems": [p.as_dict() for p in report.problems],
+                "checkpoints": report.checkpoints,
+                "checkpoint_file": report.checkpoint_file,
+                "notes": report.notes,
+            },
+            ensure_ascii=False,
         )
     )
-    if not report.ok:
-        where = f"event {report.first_broken_id}" if report.first_broken_id else "the chain's end"
-        print(f"audit chain broken at {where}: {report.reason}", file=sys.stderr)
-        return 1
-    return 0
+    return 0 if report.ok else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -257,16 +288,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", default="部门系统对接")
 
     p = sub.add_parser("audit", help="audit log tools")
-    p.add_argument("action", choices=["verify"])
+    p.add_argument(
+        "action",
+        choices=["verify", "checkpoint"],
+        help="verify: check the chain, its head and the checkpoints; "
+        "checkpoint: write the current head to the checkpoint file now",
+    )
 
     for name in PLUGINS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue  # that domain has no commands (yet)
-            raise
-        module.register(sub, command)
+        importlib.import_module(name).register(sub, command)
     return parser
 
 

@@ -17,6 +17,8 @@ KEY_FILES = {
     "secret": ("DJANGO_SECRET_KEY", 50),
     "data": ("DAJIUZHU_DATA_KEY", 32),  # AES-256-GCM for ID numbers and phones
     "index": ("DAJIUZHU_INDEX_KEY", 32),  # HMAC-SHA256 for blind indexes and person_key
+    "audit": ("DAJIUZHU_AUDIT_KEY", 32),  # HMAC-SHA256 of the audit chain and its checkpoints
+    "upload": ("DAJIUZHU_UPLOAD_KEY", 32),  # AES-256-GCM of uploads waiting for the worker
 }
 
 

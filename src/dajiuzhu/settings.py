@@ -7,6 +7,11 @@ DAJIUZHU_DEBUG       1 to run with DEBUG (never in production)
 DAJIUZHU_INSECURE_HTTP  1 to allow session cookies over plain HTTP (the loopback demo only)
 DAJIUZHU_ALLOWED_HOSTS  comma-separated host names
 DAJIUZHU_SMS_BACKEND dotted path of the SMS backend (console by default)
+DAJIUZHU_AUDIT_CHECKPOINTS  file of the audit chain's signed checkpoints (default in the home)
+DAJIUZHU_AUDIT_SYSLOG  also send each checkpoint to syslog (/dev/log or host:port)
+DAJIUZHU_OTP_MAX_SENDS_PER_SESSION / _PER_IP  log-in code sends per client and hour (5 / 20)
+DAJIUZHU_COMPLAINT_MAX_PER_SESSION / _PER_IP  complaints per client and hour (3 / 10)
+DAJIUZHU_CLIENT_IP_HEADER  header holding the client address behind a trusted proxy
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from pathlib import Path
 
 import dj_database_url
 
+from dajiuzhu.core.clock import LOCAL_TIME_ZONE
 from dajiuzhu.home import ensure_home, load_key
 
 HOME = ensure_home()
@@ -48,6 +54,11 @@ INSTALLED_APPS = [
     "dajiuzhu.policy",
     "dajiuzhu.verification",
     "dajiuzhu.warnings",
+    "dajiuzhu.cases",
+    "dajiuzhu.supervision",
+    "dajiuzhu.care",
+    "dajiuzhu.payments",
+    "dajiuzhu.reviews",
     "dajiuzhu.web",
 ]
 
@@ -60,6 +71,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "dajiuzhu.core.middleware.IdNumberInUrlMiddleware",
+    "dajiuzhu.core.middleware.AccessErrorsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -129,7 +142,7 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]
-TIME_ZONE = "Asia/Shanghai"
+TIME_ZONE = LOCAL_TIME_ZONE
 USE_I18N = True
 USE_TZ = True
 
@@ -175,12 +188,16 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Background jobs: Huey with SQLite storage in the home, Redis when REDIS_URL is set.
+# SIGTERM (systemd, docker stop) lets running tasks finish; SIGINT stops at once. A worker
+# that dies anyway (SIGKILL, OOM) leaves its batch to exchange/recovery.py.
+HUEY_CONSUMER = {"graceful_signal": "TERM"}
 if os.environ.get("REDIS_URL"):
     HUEY = {
         "huey_class": "huey.RedisHuey",
         "name": "dajiuzhu",
         "url": os.environ["REDIS_URL"],
         "immediate": False,
+        "consumer": HUEY_CONSUMER,
     }
 else:
     HUEY = {
@@ -188,12 +205,24 @@ else:
         "name": "dajiuzhu",
         "filename": str(HOME / "huey" / "huey.db"),
         "immediate": False,
+        "consumer": HUEY_CONSUMER,
     }
 
 SMS_BACKEND = os.environ.get("DAJIUZHU_SMS_BACKEND", "dajiuzhu.core.sms.ConsoleSmsBackend")
 OTP_TTL_SECONDS = 300
 OTP_MAX_ATTEMPTS = 5
-OTP_MAX_SENDS_PER_HOUR = 5
+OTP_MAX_SENDS_PER_HOUR = 5  # per phone
+# Per client as well, so that one client cannot have codes sent to many phones: per browser
+# session and per client address, in the last hour.
+OTP_MAX_SENDS_PER_SESSION = int(os.environ.get("DAJIUZHU_OTP_MAX_SENDS_PER_SESSION", "5"))
+OTP_MAX_SENDS_PER_IP = int(os.environ.get("DAJIUZHU_OTP_MAX_SENDS_PER_IP", "20"))
+# The request header a trusted reverse proxy puts the client's address in (e.g. X-Real-IP or
+# X-Forwarded-For, whose last entry is used); empty: the connection's address (REMOTE_ADDR).
+CLIENT_IP_HEADER = os.environ.get("DAJIUZHU_CLIENT_IP_HEADER", "")
+# Complaints and reports (投诉举报): submissions per reporter or browser session, and per client
+# address, in the last hour (the public form needs no captcha; it is throttled).
+COMPLAINT_MAX_PER_SESSION = int(os.environ.get("DAJIUZHU_COMPLAINT_MAX_PER_SESSION", "3"))
+COMPLAINT_MAX_PER_IP = int(os.environ.get("DAJIUZHU_COMPLAINT_MAX_PER_IP", "10"))
 
 NINJA_PAGINATION_PER_PAGE = 50
 
@@ -202,6 +231,16 @@ WARNING_DEADLINE_DAYS = int(os.environ.get("DAJIUZHU_WARNING_DEADLINE_DAYS", "10
 # Seconds the worker waits after a wages or 户籍 batch before rewriting the lake summaries, so
 # that a burst of pushes costs one rewrite (0: at once).
 SUMMARY_REFRESH_DELAY = int(os.environ.get("DAJIUZHU_SUMMARY_REFRESH_DELAY", "60"))
+# Seconds one server-sent event stream of the care console stays open before the browser
+# reconnects (with Last-Event-ID); see docs/care.md.
+CARE_STREAM_SECONDS = int(os.environ.get("DAJIUZHU_CARE_STREAM_SECONDS", "25"))
+
+# The audit chain's checkpoints (signed heads) outside the database; see core/audit.py.
+AUDIT_CHECKPOINT_FILE = Path(
+    os.environ.get("DAJIUZHU_AUDIT_CHECKPOINTS", HOME / "audit" / "checkpoints.jsonl")
+)
+AUDIT_CHECKPOINT_EVERY = 100  # events between the audit path's checkpoints
+AUDIT_SYSLOG = os.environ.get("DAJIUZHU_AUDIT_SYSLOG", "")  # /dev/log or host:port (optional)
 
 LOGGING = {
     "version": 1,
@@ -209,6 +248,14 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DAJIUZHU_LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # WeasyPrint logs every layout step at INFO and every unsupported CSS property.
+        "weasyprint": {"level": "ERROR"},
+        "fontTools": {"level": "WARNING"},
+        # Huey's consumer gives the "huey" logger a handler of its own unless it has one; the
+        # root handler then printed every line a second time. One handler, no propagation.
+        "huey": {"handlers": ["console"], "propagate": False},
+    },
 }
 CSRF_FAILURE_VIEW = "dajiuzhu.web.views.csrf_failure"

@@ -1,5 +1,3 @@
-import importlib.util
-
 from django.urls import include, path
 
 from dajiuzhu.api import api
@@ -9,7 +7,7 @@ handler403 = "dajiuzhu.web.views.error_403"
 handler404 = "dajiuzhu.web.views.error_404"
 handler500 = "dajiuzhu.web.views.error_500"
 
-# Each domain package contributes its pages (a module that does not exist yet is skipped).
+# Each domain package contributes its pages.
 DOMAIN_URLS = [
     "dajiuzhu.web.urls",
     "dajiuzhu.core.urls",
@@ -18,8 +16,11 @@ DOMAIN_URLS = [
     "dajiuzhu.policy.urls",
     "dajiuzhu.verification.urls",
     "dajiuzhu.warnings.urls",
+    "dajiuzhu.cases.urls",
+    "dajiuzhu.supervision.urls",
+    "dajiuzhu.care.urls",
+    "dajiuzhu.payments.urls",
+    "dajiuzhu.reviews.urls",
 ]
 
-urlpatterns = [path("api/v1/", api.urls)] + [
-    path("", include(module)) for module in DOMAIN_URLS if importlib.util.find_spec(module)
-]
+urlpatterns = [path("api/v1/", api.urls)] + [path("", include(module)) for module in DOMAIN_URLS]

@@ -10,7 +10,7 @@ from dajiuzhu.analytics.engine import EngineError, engine_name
 from dajiuzhu.warnings import scan, services
 from dajiuzhu.warnings.models import Warning
 from tests.conftest import require
-from tests.warnings.conftest import EXPECTED, YEAR, City, build_city, found
+from tests.factories.city import EXPECTED, YEAR, City, build_city, found
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -10,12 +10,12 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
-from dajiuzhu.analytics import open_lake, summaries
+from dajiuzhu.analytics import open_lake, summaries, summary_files
 from dajiuzhu.analytics.engine import Lake
 from dajiuzhu.cli import main
 from dajiuzhu.warnings import scan
 from dajiuzhu.warnings.apps import SUMMARY_DATASETS
-from tests.warnings.conftest import YEAR, City, build_city
+from tests.factories.city import YEAR, City, build_city
 
 
 @pytest.fixture
@@ -45,12 +45,12 @@ def _findings(lake: Lake) -> list[tuple]:
 
 
 def test_every_summarised_dataset_has_its_publish_hook():
-    from dajiuzhu.exchange.ingest import PUBLISH_HOOKS
+    from dajiuzhu.exchange.hooks import after_commit_hooks
     from dajiuzhu.warnings.apps import on_summarised_batch
 
     assert set(SUMMARY_DATASETS) == {s.dataset for s in summaries.SUMMARIES.values()}
     for dataset in SUMMARY_DATASETS:
-        assert PUBLISH_HOOKS[dataset].count(on_summarised_batch) == 1
+        assert after_commit_hooks(dataset).count(on_summarised_batch) == 1
 
 
 def test_a_publication_schedules_the_rewrite_a_little_later(
@@ -178,7 +178,7 @@ def test_a_retracted_wages_batch_makes_the_summary_stale(db, worker):
 
 def test_cents_become_decimals_with_sign_and_nulls():
     cents = pa.array([0, 1, -1, 12345, -999_999_999_999_999, None], pa.int64())
-    values = summaries._decimal_from_cents(cents)
+    values = summary_files.decimal_from_cents(cents)
     assert values.type == pa.decimal128(18, 2)
     assert values.to_pylist() == [
         Decimal("0.00"),
@@ -188,7 +188,7 @@ def test_cents_become_decimals_with_sign_and_nulls():
         Decimal("-9999999999999.99"),
         None,
     ]
-    assert summaries._decimal_from_cents(cents.slice(2, 2)).to_pylist() == [
+    assert summary_files.decimal_from_cents(cents.slice(2, 2)).to_pylist() == [
         Decimal("-0.01"),
         Decimal("123.45"),
     ]

@@ -37,7 +37,7 @@ def test_a_fresh_home_is_initialised_on_first_use(tmp_path):
     assert demo.returncode == 0, demo.stderr
     assert "tn_clerk" in demo.stdout and "wj_caseworker" in demo.stdout
     assert (home / "db.sqlite3").exists()
-    for key in ("secret", "data", "index"):
+    for key in ("secret", "data", "index", "audit", "upload"):
         assert (home / "keys" / f"{key}.key").stat().st_mode & 0o777 == 0o600
     again = _run(home, "demo", "--no-serve", "--persons", "0")  # reuses the home
     assert again.returncode == 0, again.stderr

@@ -1,5 +1,5 @@
 from dajiuzhu.core.models import Department, Division
-from tests.conftest import client_for
+from tests.factories.accounts import client_for
 
 
 def test_the_city_its_districts_and_towns_are_loaded(db):

@@ -2,8 +2,8 @@ import re
 
 from django.test import Client
 
-from dajiuzhu.core.models import User
-from tests.conftest import PASSWORD
+from dajiuzhu.core.models import OtpChallenge, User
+from tests.factories.accounts import PASSWORD
 
 
 def test_staff_log_in_with_a_password(tn_clerk):
@@ -76,6 +76,47 @@ def test_one_time_codes_are_rate_limited_and_attempts_are_counted(
     assert "错误次数过多" in locked.content.decode()
 
 
+def test_one_session_cannot_have_codes_sent_to_many_phones(db, settings):
+    client = Client()
+    answers = [
+        client.post("/portal/login/", {"phone": f"138000001{n:02d}", "action": "send"})
+        for n in range(30)
+    ]
+    assert OtpChallenge.objects.count() == settings.OTP_MAX_SENDS_PER_SESSION == 5
+    refused = answers[settings.OTP_MAX_SENDS_PER_SESSION].content.decode()
+    assert "本设备获取验证码过于频繁(一小时内已向多个手机号发送),请一小时后再试" in refused
+
+
+def test_one_address_cannot_have_codes_sent_to_many_phones(db, settings):
+    settings.OTP_MAX_SENDS_PER_IP = 8
+    for n in range(12):  # a fresh session (no cookie) each time, one address
+        page = Client(REMOTE_ADDR="203.0.113.7").post(
+            "/portal/login/", {"phone": f"138000002{n:02d}", "action": "send"}
+        )
+    assert OtpChallenge.objects.count() == 8
+    assert "当前网络获取验证码过于频繁,请一小时后再试" in page.content.decode()
+    other = Client(REMOTE_ADDR="203.0.113.8").post(
+        "/portal/login/", {"phone": "13800000300", "action": "send"}
+    )
+    assert other.status_code == 200
+    assert OtpChallenge.objects.count() == 9
+
+
+def test_behind_a_proxy_the_configured_header_names_the_client(db, settings):
+    settings.OTP_MAX_SENDS_PER_IP = 2
+    settings.CLIENT_IP_HEADER = "X-Forwarded-For"
+    for n in range(3):
+        Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}, 203.0.113.9").post(
+            "/portal/login/", {"phone": f"138000004{n:02d}", "action": "send"}
+        )
+    # the entry the proxy added (the last) counts, not the first one the client may forge
+    assert OtpChallenge.objects.count() == 2
+    Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.10").post(
+        "/portal/login/", {"phone": "13800000499", "action": "send"}
+    )
+    assert OtpChallenge.objects.count() == 3
+
+
 def test_a_bad_phone_number_gets_a_message(db):
     page = Client().post("/portal/login/", {"phone": "12345", "action": "send"})
     assert page.status_code == 200
@@ -97,7 +138,25 @@ def test_api_writes_with_a_session_need_the_csrf_token(tn_clerk):
         {"household_no": "X1", "division": "320402001"},
         content_type="application/json",
     )
-    assert response.status_code in (401, 403)
+    assert response.status_code == 403
+    assert response.json() == {"code": "forbidden", "message": "CSRF check Failed"}
+
+
+def test_api_writes_without_credentials_answer_401_not_a_csrf_failure(db):
+    body = {"household_no": "X1", "division": "320402001"}
+    unknown = "Bearer djz_00000000_not-a-real-secret"
+    expected = {"code": "unauthenticated", "message": "请先登录或提供有效的部门令牌"}
+    for client in (
+        Client(enforce_csrf_checks=True),
+        Client(enforce_csrf_checks=True, HTTP_AUTHORIZATION=unknown),
+    ):
+        for url, payload in (
+            ("/api/v1/households", body),
+            ("/api/v1/exchange/medical_claims/rows", {"rows": [{"claim_id": "C1"}]}),
+            ("/api/v1/tokens", {"department": "gongan", "name": "x"}),
+        ):
+            response = client.post(url, payload, content_type="application/json")
+            assert (response.status_code, response.json()) == (401, expected), url
 
 
 def test_security_headers_and_cookies(tn_clerk, settings):

@@ -3,7 +3,7 @@ import json
 from dajiuzhu.cli import main
 from dajiuzhu.core.models import ApiToken
 from dajiuzhu.core.services import api_token_authenticate, api_token_create
-from tests.conftest import client_for
+from tests.factories.accounts import client_for
 
 
 def test_tokens_are_stored_hashed_and_authenticate(db):

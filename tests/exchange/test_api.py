@@ -11,7 +11,7 @@ from dajiuzhu.core.models import AuditEvent
 from dajiuzhu.core.services import api_token_create
 from dajiuzhu.exchange.models import Batch, BatchStatus
 from dajiuzhu.exchange.services import agreement_create
-from tests.exchange.conftest import claim, person_id, write_csv
+from tests.factories.exchange import claim, person_id, write_csv
 
 
 def token_client(department: str) -> Client:
@@ -173,3 +173,141 @@ def test_agreements_only_grant_fields_open_to_the_purpose(db):
             scope="x",
         )
     assert info.value.code == "agreement.purpose_not_allowed"
+
+
+def _hukou_row(n: int, division: str) -> dict:
+    number = person_id(n)
+    return {
+        "id_number": number,
+        "name": f"共享{n}",
+        "sex": "M" if int(number[16]) % 2 else "F",
+        "birth_date": "1975-06-01",
+        "household_no": f"HS{n:04d}",
+        "relation_to_head": "head",
+        "division_code": division,
+        "address": "",
+        "status": "normal",
+    }
+
+
+def _claims_in_two_districts():
+    """Claims of three persons: 户籍 in two towns of 天宁区 and in 武进区."""
+    from dajiuzhu.exchange.services import batch_ingest_rows
+
+    hukou = [
+        _hukou_row(1, "320402001001"),
+        _hukou_row(2, "320402002001"),
+        _hukou_row(3, "320412001001"),
+    ]
+    batch_ingest_rows(actor=None, token=None, dataset="hukou", rows=hukou)
+    push(token_client("yibao"), "medical_claims", [claim(1), claim(2), claim(3)])
+    agreement_create(
+        actor=None,
+        consumer_code="minzheng",
+        dataset="medical_claims",
+        purpose="verification",
+        fields=["claim_id", "person_key", "out_of_pocket"],
+        scope="家庭经济状况核对",
+    )
+
+
+def _session(username, role, scope, department=None) -> Client:
+    from tests.factories.accounts import client_for, make_user
+
+    return client_for(make_user(username, role, scope, department))
+
+
+ROWS = "/api/v1/exchange/medical_claims/rows"
+
+
+def _claim_ids(client) -> list[str]:
+    response = client.get(f"{ROWS}?purpose=verification")
+    assert response.status_code == 200, response.content
+    return [r["claim_id"] for r in response.json()["rows"]]
+
+
+def test_residents_never_read_shared_rows_even_with_a_department(db):
+    _claims_in_two_districts()
+    resident = _session("resident_mz", "resident", None, "minzheng")
+    assert resident.get(f"{ROWS}?purpose=verification").status_code == 403
+    search = resident.post(
+        f"{ROWS}/search",
+        {"purpose": "verification", "id_numbers": [person_id(3)]},
+        content_type="application/json",
+    )
+    assert search.status_code == 403
+    assert not AuditEvent.objects.filter(action="exchange.rows.read").exists()
+
+
+def test_staff_read_shared_rows_only_within_their_division_scope(db):
+    _claims_in_two_districts()
+    town = _session("town_caseworker", "caseworker", "320402001", "minzheng")
+    assert _claim_ids(town) == ["C00000001"]
+    district = _session("tn_caseworker_mz", "caseworker", "320402", "minzheng")
+    assert _claim_ids(district) == ["C00000001", "C00000002"]
+    outside = town.post(
+        f"{ROWS}/search",
+        {"purpose": "verification", "id_numbers": [person_id(3)]},
+        content_type="application/json",
+    ).json()
+    assert (outside["total"], outside["rows"]) == (0, [])
+    key = crypto.person_key(person_id(3))
+    by_key = town.get(f"{ROWS}?purpose=verification&person={key}").json()
+    assert (by_key["total"], by_key["rows"]) == (0, [])
+    event = AuditEvent.objects.filter(action="exchange.rows.read").latest("id")
+    assert (event.actor.username, event.detail["scope"]) == ("town_caseworker", "320402001")
+    # the department's own system (its token) is not limited to a division
+    assert len(_claim_ids(token_client("minzheng"))) == 3
+
+
+def test_a_district_steward_reads_only_their_districts_rows_of_their_own_dataset(db):
+    _claims_in_two_districts()
+    steward = _session("tn_steward_yibao", "data_steward", "320402", "yibao")
+    assert _claim_ids(steward) == ["C00000001", "C00000002"]
+    other = _session("tn_steward_canlian", "data_steward", "320402", "canlian")
+    refused = other.get(f"{ROWS}?purpose=verification")
+    assert refused.status_code == 403
+    assert refused.json()["message"] == "部门数据管理员只能读取本部门报送的数据集"
+
+
+def test_only_roles_that_need_the_purpose_read_shared_rows(db, city_admin):
+    _claims_in_two_districts()
+    from tests.factories.accounts import client_for
+
+    assert client_for(city_admin).get(f"{ROWS}?purpose=verification").status_code == 403
+    call = _session("mz_call", "call_operator", "320400", "minzheng")
+    assert call.get(f"{ROWS}?purpose=verification").status_code == 403
+    caseworker = _session("mz_caseworker", "caseworker", "320400", "minzheng")
+    assert caseworker.get(f"{ROWS}?purpose=supervision").status_code == 403
+    assert len(_claim_ids(caseworker)) == 3
+    no_department = _session("cw_no_department", "caseworker", "320400")
+    refused = no_department.get(f"{ROWS}?purpose=verification")
+    assert refused.status_code == 403
+    assert "未设所属部门" in refused.json()["message"]
+
+
+def test_a_district_steward_neither_delivers_nor_opens_the_citys_batches(db):
+    """Deliveries are city-wide: a 户籍 push could rename a person of any district, a batch's
+    quarantine holds the whole city's rejected rows. Stewards below city level do neither."""
+    batch_id = push(token_client("yibao"), "medical_claims", [claim(1), claim(2)]).json()["batch"]
+    steward = _session("tn_steward_yibao", "data_steward", "320402", "yibao")
+    gongan = _session("tn_steward_gongan", "data_steward", "320402", "gongan")
+    refused = push(steward, "medical_claims", [claim(3)])
+    assert refused.status_code == 403
+    assert refused.json()["message"] == (
+        "数据由部门的市级数据管理员报送;区(市)级数据管理员只能查看本辖区的共享数据和数据质量"
+    )
+    assert push(gongan, "hukou", [_hukou_row(5, "320412001001")]).status_code == 403
+    assert steward.get(f"/api/v1/exchange/batches/{batch_id}/quarantine").status_code == 404
+    assert steward.get(f"/api/v1/exchange/batches/{batch_id}").status_code == 404
+    retract = steward.post(
+        f"/api/v1/exchange/batches/{batch_id}/retract",
+        {"reason": "x"},
+        content_type="application/json",
+    )
+    assert retract.status_code == 404
+    assert steward.get(f"/work/exchange/batches/{batch_id}/quarantine.csv").status_code == 404
+    assert Batch.objects.count() == 1
+    assert Batch.objects.get(pk=batch_id).status == BatchStatus.PUBLISHED
+    city = _session("steward_yibao_city", "data_steward", "320400", "yibao")
+    assert city.get(f"/api/v1/exchange/batches/{batch_id}/quarantine").status_code == 200

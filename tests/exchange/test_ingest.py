@@ -7,13 +7,14 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from dajiuzhu.cli import main
 from dajiuzhu.core import crypto
 from dajiuzhu.exchange import lake
 from dajiuzhu.exchange.models import Batch, BatchStatus, QuarantineRow
 from dajiuzhu.registry.models import Person
-from tests.exchange.conftest import claim, person_id, write_csv, write_parquet, write_xlsx
+from tests.factories.exchange import claim, person_id, write_csv, write_parquet, write_xlsx
 
 
 def ingest(capsys, *args) -> tuple[int, dict | None, str]:
@@ -57,7 +58,11 @@ def test_bad_rows_go_to_quarantine_and_good_rows_load(db, capsys, files):
     bad = [
         claim(id_number=person_id(7)[:17] + ("0" if person_id(7)[17] != "0" else "1")),
         claim(settlement_date="2023-02-30"),
-        claim(settlement_date=(date.today().replace(year=date.today().year + 1)).isoformat()),
+        claim(
+            settlement_date=(
+                timezone.localdate().replace(year=timezone.localdate().year + 1)
+            ).isoformat()
+        ),
         claim(claim_type="dental"),
         claim(total_cost="-5.00"),
         claim(out_of_pocket="2000.00", total_cost="100.00"),
@@ -229,12 +234,12 @@ def test_hukou_feeds_the_registry_and_deaths_mark_persons(db, capsys, files):
 
 
 def test_a_crash_mid_file_leaves_only_a_failed_batch(db, capsys, files, lake, monkeypatch):
-    from dajiuzhu.exchange import ingest as pipeline
+    from dajiuzhu.exchange import quality
 
     def boom(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(pipeline, "_timeliness", boom)
+    monkeypatch.setattr(quality, "timeliness", boom)
     path = write_csv(files / "claims.csv", [claim() for _ in range(3)] + [claim(claim_type="x")])
     with pytest.raises(RuntimeError):
         main(["ingest", "medical_claims", str(path)])
@@ -308,9 +313,9 @@ def test_large_batches_are_sorted_by_person_after_publication(
 
 
 def test_duplicate_keys_are_found_in_passes_over_a_large_file(db, capsys, files, monkeypatch):
-    from dajiuzhu.exchange import ingest as pipeline
+    from dajiuzhu.exchange import quality
 
-    monkeypatch.setattr(pipeline, "KEYS_PER_PASS", 3)  # many passes over slices of the hashes
+    monkeypatch.setattr(quality, "KEYS_PER_PASS", 3)  # many passes over slices of the hashes
     rows = [claim(n) for n in range(1, 11)] + [
         claim(5, out_of_pocket="1.00", in_policy_out_of_pocket="1.00")
     ]

@@ -8,8 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import load_workbook
 
 from dajiuzhu.exchange.models import Batch, BatchStatus
-from tests.conftest import client_for, make_user
-from tests.exchange.conftest import claim, write_csv
+from tests.factories.accounts import client_for, make_user
+from tests.factories.exchange import claim, write_csv
 
 
 def test_contracts_are_listed_for_staff(tn_clerk):

@@ -15,12 +15,12 @@ def city_folder(tmp_path_factory) -> Path:
     from dajiuzhu.synth.generator import generate
 
     folder = tmp_path_factory.mktemp("city")
-    generate(persons=CITY_PERSONS, seed=7, year=2023, out_dir=folder)
+    generate(persons=CITY_PERSONS, seed=7, year=2023, out_dir=folder, known_answer=True)
     return folder
 
 
 @pytest.fixture
 def city(db, city_folder):
-    from dajiuzhu.synth.population import load_folder
+    from dajiuzhu.demo.population import load_folder
 
     return load_folder(city_folder)

@@ -19,7 +19,6 @@ import numpy as np
 import pytest
 
 from dajiuzhu.policy.engine import (
-    PROGRAMME_VARIABLES,
     ParameterValue,
     PolicyError,
     build_system,
@@ -116,13 +115,17 @@ def reference(period: str, persons: list[dict], household: dict) -> dict:
         )
         single = not dibao and ipm < limit and assets and (severe or p["has_serious_illness"])
         single_amount = yuan(max(s - cpi, D("0.10") * s)) if single else D(0)
-        tekun_line = fen(D("1.3") * s)
-        tekun = (
-            (p["age"] >= 60 or p["age"] < 18 or severe)
-            and cpi < tekun_line
-            and not p["has_able_supporter"]
+        grade, kind = p["disability_grade"], p["disability_kind"]
+        unable_to_work = (
+            p["age"] >= 60
+            or p["age"] < 16
+            or (kind in ("physical", "multiple") and grade in (1, 2))
+            or (kind == "visual" and grade == 1)
+            or (kind in ("intellectual", "psychiatric") and grade in (1, 2, 3))
         )
-        support = yuan(tekun_line + CARE[p["self_care_level"]]) if tekun else D(0)
+        tekun = unable_to_work and cpi < s and assets and not p["has_able_supporter"]
+        support_standard = fen(D("1.3") * s)
+        support = yuan(support_standard + CARE[p["self_care_level"]]) if tekun else D(0)
         if tekun:
             rate = 1.0
         elif dibao or gradual or single:
@@ -207,7 +210,7 @@ def random_population(seed: int, households: int, period: str) -> Population:
             grade = int(rng.choice([0, 0, 0, 1, 2, 3, 4]))
             members.append(
                 {
-                    "age": int(rng.choice([5, 17, 18, 40, 59, 60, 69, 70, 85])),
+                    "age": int(rng.choice([5, 15, 16, 17, 18, 40, 59, 60, 69, 70, 85])),
                     "disability_grade": grade,
                     "disability_kind": KINDS[int(rng.integers(1, 8))] if grade else "none",
                     "has_serious_illness": bool(rng.random() < 0.1),
@@ -646,22 +649,6 @@ def test_persons_need_not_be_sorted_by_household(system):
     assert result["household_size"].tolist() == [1, 2]
     assert result["counted_income"].tolist() == [2000.0, 0.0]
     assert result["dibao_amount"].tolist() == [0.0, 2247.0]  # 2 × 1,070 + 107 (aged 80)
-
-
-def test_programme_variables_name_existing_variables(system):
-    assert set(PROGRAMME_VARIABLES) == {
-        "dibao",
-        "dibian",
-        "tekun",
-        "zhichu",
-        "single_person_dibao",
-        "yiliao",
-    }
-    for programme in PROGRAMME_VARIABLES.values():
-        for name in (*programme.eligibility, programme.amount, programme.rate):
-            if name is not None:
-                assert name in system.variables, name
-                assert system.variables[name].entity.key == programme.entity
 
 
 def test_the_package_and_engine_import_without_django():

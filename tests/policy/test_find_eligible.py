@@ -6,15 +6,16 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 
 from dajiuzhu.cli import main
-from dajiuzhu.core.services import ServiceError
+from dajiuzhu.core.errors import ServiceError
 from dajiuzhu.policy import engine, population
 from dajiuzhu.policy.models import Candidate, EligibilityRun
 from dajiuzhu.policy.selectors import policy_system
 from dajiuzhu.policy.services import candidate_follow_up, find_eligible
-from tests.conftest import client_for, make_user
+from tests.factories.accounts import client_for, make_user
 
 pytestmark = pytest.mark.xdist_group("city")
 
@@ -98,3 +99,42 @@ def test_town_staff_see_their_candidates_and_follow_up(city):
     assert (candidate.status, candidate.note) == ("applied", "已上门")
     api = client_for(clerk).get("/api/v1/policy/candidates?month=2023-12&status=applied").json()
     assert [c["household_no"] for c in api] == [candidate.household_no]
+
+
+def _known_answer(folder) -> dict[str, dict]:
+    table = pq.read_table(folder / "_known_answer.parquet").to_pylist()
+    return {row["household_no"]: row for row in table}
+
+
+def test_the_run_finds_exactly_the_households_the_generator_knows_are_missed(city, city_folder):
+    """The generator knows each household's true situation in December 2023 (its counted
+    income per member, its asset test, the programme the rules truly cover it by, and whether
+    that cover is listed): 政策找人 must find exactly the covered households that are not
+    listed — the 低保 candidates are those below the standard, the 低边 candidates those
+    between it and 1.5 times it — and every one of them under its own programme."""
+    run = find_eligible(month="2023-12")
+    truth = _known_answer(city_folder)
+    standard = 1070.0
+    missed = {h: t for h, t in truth.items() if t["programme"] is not None and not t["listed"]}
+    assert len(missed) == 7
+    found: dict[str, set[str]] = {}
+    for c in Candidate.objects.filter(run=run):
+        found.setdefault(c.programme, set()).add(c.household_no)
+    below = {h for h, t in missed.items() if t["income_per_member"] < standard}
+    between = {h for h, t in missed.items() if t["income_per_member"] >= standard}
+    assert found["dibao"] == below
+    assert found["dibian"] == between
+    for household, t in missed.items():
+        assert household in found[t["programme"]], (household, t)
+    # 特困 candidates are all in truly covered households that are not listed.
+    assert found["tekun"] <= set(missed)
+    # The generator's 特困 is the rules' 特困 (民发〔2021〕43号): among households of one
+    # living member, exactly those it covers by 特困 have a member the rules find eligible.
+    pop = population.load_population("2023-12")
+    results = population.evaluate(pop, month="2023-12", system=policy_system())
+    eligible = {
+        str(pop.household_no[pop.household_index[j]])
+        for j in np.flatnonzero(results["tekun_eligible"])
+    }
+    alone = {h for h, t in truth.items() if t["members"] == 1}
+    assert eligible & alone == {h for h, t in truth.items() if t["programme"] == "tekun"}

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.test import Client
+from django.utils import timezone
 
 from dajiuzhu.core.models import AuditEvent
 from dajiuzhu.policy.models import ParameterOverride
-from tests.conftest import client_for
+from tests.factories.accounts import client_for
 
 
 def test_staff_and_residents_read_the_catalogue(tn_clerk):
@@ -121,4 +120,53 @@ def test_today_has_a_standard(db):
         content_type="application/json",
     )
     assert response.status_code == 200
-    assert response.json()["month"] == date.today().strftime("%Y-%m")
+    assert response.json()["month"] == timezone.localdate().strftime("%Y-%m")
+
+
+def test_programme_pages_and_api_show_the_intake_settings_from_the_parameters(tn_clerk):
+    detail = client_for(tn_clerk).get("/work/policy/programmes/dibao/").content.decode()
+    assert "<dt>办理时限</dt><dd>30个工作日</dd>" in detail
+    assert "<li>乡镇（街道）初审:受理后15个工作日内</li>" in detail
+    assert "<li>公示:乡镇（街道）初审后7天内</li>" in detail
+    assert "<dt>审核确认</dt><dd>区（市）级(常州市民政局),按法定程序办理</dd>" in detail
+    tekun = client_for(tn_clerk).get("/work/policy/programmes/tekun/").content.decode()
+    assert "未成年人不公示" in tekun
+    linshi = client_for(tn_clerk).get("/work/policy/programmes/linshi/").content.decode()
+    assert "可先行救助" in linshi and "公示" not in linshi
+    api = Client().get("/api/v1/policy/programmes/dibao").json()
+    assert api["deadline_days"] == 30 and api["documents"] == [
+        "居民身份证",
+        "家庭经济状况核对授权书",
+    ]
+    intake = api["intake"]
+    assert (intake["workflow"], intake["decided_by_level"], intake["whole_case_days"]) == (
+        "statutory",
+        "district",
+        30,
+    )
+    assert intake["extended_case_days"] == 45 and intake["minors_posted"] is True
+    assert [(s["step"], s["limit_days"], s["unit"]) for s in intake["steps"]] == [
+        ("accept", None, ""),
+        ("investigate", 3, "个工作日"),
+        ("check", 3, "个工作日"),
+        ("town_review", 15, "个工作日"),
+        ("publicity", 7, "天"),
+        ("decide", 10, "个工作日"),
+        ("notice", 3, "个工作日"),
+    ]
+    guer = Client().get("/api/v1/policy/programmes/guer").json()
+    assert guer["intake"]["workflow"] == "short" and guer["deadline_days"] == 30
+
+
+def test_the_calculator_does_not_tell_a_working_disabled_man_he_may_qualify_for_tekun(db):
+    """A 45-year-old with a grade-1 physical disability earning 1,500 a month cannot work by
+    the rules (无劳动能力) but has a means of living: his counted income 1,200 is not below the
+    低保 standard 1,070 (民发〔2021〕43号 第六条; 1.3 × the standard is the support, not the
+    income test). He may apply for 低边 and 单人保, not for 特困."""
+    form = {"district": "320402", "age_0": "45", "grade_0": "1", "kind_0": "physical"}
+    page = Client().post("/portal/calculator/", {**form, "wage_0": "1500"}).content.decode()
+    may = page.split("可以申请:", 1)[1].split("</ul>", 1)[0]
+    assert "<strong>特困人员救助供养</strong>" not in may
+    assert "<strong>单人保</strong>" in may and "<strong>低保边缘家庭</strong>" in may
+    poorer = Client().post("/portal/calculator/", {**form, "wage_0": "1300"}).content.decode()
+    assert "<strong>特困人员救助供养</strong>" in poorer.split("可以申请:", 1)[1].split("</ul>")[0]

@@ -2,7 +2,8 @@ from dajiuzhu.core import crypto
 from dajiuzhu.core.idnumber import check_char
 from dajiuzhu.core.models import AuditEvent
 from dajiuzhu.registry.models import Household, Person
-from tests.conftest import client_for, make_household, new_id_number
+from tests.factories.accounts import client_for
+from tests.factories.registry import make_household, new_id_number
 
 
 def _post(client, url, body):
@@ -150,3 +151,64 @@ def test_an_unknown_purpose_is_refused(tn_clerk):
     household, _ = make_household("320402001")
     response = client_for(tn_clerk).get(f"/api/v1/households/{household.pk}?purpose=curiosity")
     assert response.status_code == 422
+
+
+def test_creating_a_person_registered_elsewhere_answers_as_the_lookup_does(tn_clerk):
+    """No existence oracle: a 天宁区 clerk registering the ID number of a 武进区 person gets
+    exactly the lookup's answer for a person outside the scope — the same as for a number
+    nobody holds that cannot be registered here either."""
+    make_household("320402001")
+    _household, wj_people = make_household("320412001")
+    wj_number = crypto.decrypt(wj_people[0].id_number_enc, field="person.id_number")
+    client = client_for(tn_clerk)
+    lookup = _post(client, "/api/v1/persons/lookup", {"id_number": wj_number})
+    create = _post(
+        client,
+        "/api/v1/persons",
+        {"id_number": wj_number, "name": "探查", "hukou_division": "320402001001"},
+    )
+    out_of_scope_division = _post(
+        client,
+        "/api/v1/persons",
+        {"id_number": new_id_number("320412"), "name": "探查", "hukou_division": "320412001001"},
+    )
+    expected = (404, {"code": "not_found", "message": "未找到该记录,或该记录不在您的管辖范围内"})
+    assert (lookup.status_code, lookup.json()) == expected
+    assert (create.status_code, create.json()) == expected
+    assert (out_of_scope_division.status_code, out_of_scope_division.json()) == expected
+    assert not Person.objects.filter(name="探查").exists()
+
+
+def test_a_household_number_used_elsewhere_is_not_revealed_either(tn_clerk):
+    make_household("320402001")
+    wj_household, _ = make_household("320412001")
+    response = _post(
+        client_for(tn_clerk),
+        "/api/v1/households",
+        {"household_no": wj_household.household_no, "division": "320402001001"},
+    )
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    assert Household.objects.filter(household_no=wj_household.household_no).count() == 1
+
+
+ID_IN_URL = (
+    "网址中不能含有身份证号码。按身份证号码查找请用页面上的查询框提交,"
+    "或调用 POST /api/v1/persons/lookup(号码放在请求体中)"
+)
+
+
+def test_id_numbers_are_refused_in_search_urls(tn_clerk):
+    household, people = make_household("320402001")
+    number = crypto.decrypt(people[0].id_number_enc, field="person.id_number")
+    client = client_for(tn_clerk)
+    for value in (number, number[:15], number[:14], f"{number[:6]} {number[6:14]}", number.lower()):
+        response = client.get("/api/v1/households", {"q": value})
+        assert response.status_code == 400, value
+        assert response.json() == {"code": "query.id_number", "message": ID_IN_URL, "field": "q"}
+    assert not AuditEvent.objects.filter(action="household.search").exists()
+    fine = client.get("/api/v1/households", {"q": household.household_no[:13]})
+    assert fine.status_code == 200
+    assert client.get("/api/v1/households", {"q": "1234567890123"}).status_code == 200
+    # division codes (15 digits for a grid) are no ID numbers where a division is asked for
+    assert client.get("/api/v1/divisions", {"parent": "320402001001001"}).status_code == 200

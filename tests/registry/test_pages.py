@@ -1,5 +1,6 @@
 from dajiuzhu.core import crypto
-from tests.conftest import client_for, make_household
+from tests.factories.accounts import client_for
+from tests.factories.registry import make_household
 
 
 def test_the_household_file_page_masks_id_numbers_for_a_clerk(tn_clerk):
@@ -37,3 +38,15 @@ def test_search_by_name_prefix(tn_clerk):
     html = page.content.decode()
     assert household.household_no in html
     assert other.household_no not in html
+
+
+def test_an_id_number_in_a_page_address_is_refused_with_a_pointer_to_the_form(tn_clerk):
+    _household, people = make_household("320402001")
+    number = crypto.decrypt(people[0].id_number_enc, field="person.id_number")
+    for url in ("/work/households/", "/work/verification/", "/work/warnings/"):
+        page = client_for(tn_clerk).get(url, {"q": number})
+        assert page.status_code == 400, url
+        html = page.content.decode()
+        assert "请勿在网址中填写身份证号码" in html
+        assert "按身份证号码查找请用页面上的查询框提交" in html
+        assert number not in html

@@ -40,6 +40,7 @@ CONTRACT = {
     "assistance_recipients": "id_number program_code household_no start_date end_date "
     "monthly_amount",
     "disposable_income": "year amount",
+    "assistance_payments": "payment_id id_number program_code household_no month amount paid_date",
 }
 CONTRACT = {k: v.split() for k, v in CONTRACT.items()}
 ENUMS = {
@@ -302,6 +303,7 @@ def test_natural_keys_are_unique(con):
         "incidents": "incident_id, id_number",
         "assistance_recipients": "id_number, program_code, start_date",
         "disposable_income": "year",
+        "assistance_payments": "payment_id",
     }
     for table, key in keys.items():
         assert one(con, f"SELECT count(*) - count(DISTINCT ({key})) FROM {table}") == 0, table
@@ -506,3 +508,36 @@ def test_bad_arguments_are_refused(tmp_path):
         generate(persons=100, seed=1, year=YEAR, out_dir=tmp_path, fmt="json")
     with pytest.raises(ValueError, match="year"):
         generate(persons=100, seed=1, year=1990, out_dir=tmp_path)
+
+
+def test_the_known_answer_is_written_on_request_and_changes_no_dataset(tmp_path):
+    plain, answered = tmp_path / "plain", tmp_path / "answered"
+    generate(persons=2_000, seed=5, year=YEAR, out_dir=plain)
+    summary = generate(persons=2_000, seed=5, year=YEAR, out_dir=answered, known_answer=True)
+    names = sorted(p.name for p in plain.iterdir())
+    assert sorted(p.name for p in answered.iterdir()) == sorted([*names, "_known_answer.parquet"])
+    for name in names:
+        assert (plain / name).read_bytes() == (answered / name).read_bytes(), name
+    answer = pq.read_table(answered / "_known_answer.parquet")
+    assert answer.column_names == [
+        "household_no",
+        "members",
+        "income_per_member",
+        "assets_within_limits",
+        "programme",
+        "listed",
+        "recorded",
+    ]
+    assert answer.num_rows == summary["households"]
+    rows = answer.to_pylist()
+    covered = [r for r in rows if r["programme"] is not None]
+    assert summary["stats"]["covered_households"] == len(covered)
+    assert summary["stats"]["missed_covered"] == sum(1 for r in covered if not r["listed"])
+    assert {r["programme"] for r in covered} <= {"tekun", "dibao", "dibian", "zhichu"}
+    # Listed cover is what the records say; a household below the standard is covered.
+    assert all(r["recorded"] == r["programme"] for r in covered if r["listed"])
+    assert all(
+        r["programme"] is not None
+        for r in rows
+        if r["members"] and r["assets_within_limits"] and r["income_per_member"] < 1070
+    )

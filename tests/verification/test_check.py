@@ -8,12 +8,13 @@ from datetime import date, timedelta
 import pytest
 
 from dajiuzhu.cli import main
+from dajiuzhu.core.errors import ServiceError
 from dajiuzhu.core.models import AuditEvent
-from dajiuzhu.core.services import ServiceError
 from dajiuzhu.verification.models import VerificationReport
 from dajiuzhu.verification.services import verify
-from tests.conftest import client_for, make_household
-from tests.verification.conftest import authorise_adults, load_family
+from tests.factories.accounts import client_for
+from tests.factories.registry import make_household
+from tests.factories.verification import authorise_adults, load_family
 
 
 def _programme(report: dict, code: str, subject: str = "household") -> dict:
@@ -33,9 +34,11 @@ def test_it_refuses_without_every_adults_authorisation(family):
     assert VerificationReport.objects.count() == 0
 
 
-def test_the_report_computes_the_dibao_with_every_number(family):
+def test_the_report_computes_the_dibao_with_every_number(complete_family):
+    family = complete_family
     authorise_adults(family)
     report = verify(actor=None, household_id=family.household.pk, month="2023-08").report
+    assert report["missing"] == [] and report["gaps"] == []
     head = next(m for m in report["members"] if m["person_id"] == family.head.pk)
     assert head["inputs"]["wage_income"] == 2000.0
     assert head["details"]["wage_months"] == 12
@@ -61,10 +64,23 @@ def test_missing_datasets_are_reported_unavailable_never_zero(family):
     assert statuses["medical_claims"] == "unavailable"
     assert report.complete is False
     assert "机动车登记" in report.report["missing"]
+    # Nothing that rests on the missing vehicles, claims … is shown as met: the property test,
+    # and with it the 低保 itself, cannot be decided.
+    explanation = report.report["explanation"]
+    assert _programme(report.report, "dibao")["undetermined"] is True
+    assets = next(r for r in explanation["rules"] if r["rule"] == "assets_within_limits")
+    vehicle = next(c for c in assets["conditions"] if "机动车" in c["label_zh"])
+    assert vehicle["undetermined"] is True and assets["undetermined"] is True
+    # pensions are missing too, and count as income: the income test is undecided as well
+    income = next(r for r in explanation["rules"] if r["rule"] == "dibao_eligible")
+    assert income["conditions"][0]["held"] is True
+    assert income["conditions"][0]["undetermined"] is True
+    # the financial-asset test rests on deposits, which are there: decided
+    assert assets["conditions"][0]["undetermined"] is False
 
 
 def test_a_vehicle_fails_the_asset_test(db):
-    family = load_family(with_vehicle=True)
+    family = load_family(with_vehicle=True, complete=True)
     authorise_adults(family)
     report = verify(actor=None, household_id=family.household.pk, month="2023-08").report
     assert _programme(report, "dibao")["eligible"] is False
@@ -101,13 +117,19 @@ def test_the_cli_prints_the_report(family, capsys):
     assert _programme(body, "dibao")["amount"] == 1717
     assert family.numbers["head"] not in json.dumps(body)  # no ID numbers in the report
     assert main(["verify", "--id-number", family.numbers["head"], "--month", "2023-08"]) == 0
-    assert "最低生活保障:符合,1717元/月" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    # vehicles, claims … are not loaded: the 低保 cannot be decided, and the text says so
+    assert "最低生活保障:无法判断(所依据的部门数据缺失)" in out
+    assert "机动车登记(尚未加载)" in out
+    assert "True" not in out and "False" not in out  # conditions read as sentences
+    assert "人均收入低于低保标准(实际533.33元,应低于1,070.00元)" in out
     unknown = "11010519491231002X"
     assert main(["verify", "--id-number", unknown, "--month", "2023-08"]) == 2
     assert "人员库中没有" in capsys.readouterr().err
 
 
-def test_the_api_and_pages_are_scoped_and_audited(family, tn_caseworker, wj_caseworker):
+def test_the_api_and_pages_are_scoped_and_audited(complete_family, tn_caseworker, wj_caseworker):
+    family = complete_family
     authorise_adults(family)
     url = f"/api/v1/verification/households/{family.household.pk}/checks"
     outsider = client_for(wj_caseworker).post(
@@ -123,7 +145,7 @@ def test_the_api_and_pages_are_scoped_and_audited(family, tn_caseworker, wj_case
     event = AuditEvent.objects.filter(action="verification.check").latest("id")
     assert (event.purpose, event.actor) == ("verification", tn_caseworker)
     page = client.get(f"/work/verification/reports/{report_id}/").content.decode()
-    assert "周建华" in page and "1717" in page and "未加载" in page
+    assert "周建华" in page and "1717" in page and "符合" in page
     assert family.numbers["head"] in page  # a caseworker sees whole numbers
     assert (
         client_for(wj_caseworker).get(f"/work/verification/reports/{report_id}/").status_code == 404
@@ -161,11 +183,78 @@ def test_a_clerk_records_authorisations_and_runs_the_check_on_the_page(family, t
     assert family.numbers["head"] not in html  # a clerk sees masked numbers
 
 
-def test_data_that_do_not_reach_the_month_are_reported_stale(family):
+def test_a_month_after_the_latest_data_or_in_the_future_is_refused(family):
     authorise_adults(family)
-    report = verify(actor=None, household_id=family.household.pk, month="2023-12").report
-    wages = next(s for s in report["sources"] if s["dataset"] == "wages")
-    assert wages["status"] == "stale"
-    assert wages["covers_to"] == "2023-08"
-    assert "未覆盖核对月份2023-12" in wages["reason"]
-    assert "社保缴费工资" in report["stale"]
+    # the wages (the latest data) reach 2023-08
+    for month, code, words in [
+        ("2023-12", "month.no_data", "部门数据只到2023-08,无法核对2023-12"),
+        ("2030-01", "month.future", "尚未到来"),
+    ]:
+        with pytest.raises(ServiceError) as info:
+            verify(actor=None, household_id=family.household.pk, month=month)
+        assert info.value.code == code
+        assert words in info.value.message
+    assert VerificationReport.objects.count() == 0
+    next_month = (date.today().replace(day=1) + timedelta(days=32)).strftime("%Y-%m")
+    with pytest.raises(ServiceError) as info:
+        verify(actor=None, household_id=family.household.pk, month=next_month)
+    assert info.value.code == "month.future"
+
+
+def test_a_month_with_partly_missing_data_names_them_and_decides_nothing_on_them(
+    complete_family,
+):
+    family = complete_family
+    authorise_adults(family)
+    # the neighbour's pensions reach 2023-08; a later wages delivery reaches 2023-10
+    from tests.factories.verification import _ingest
+
+    _ingest(
+        "wages",
+        [
+            {
+                "id_number": family.numbers["head"],
+                "month": m,
+                "employer_code": "E001",
+                "wage": "2000.00",
+            }
+            for m in ("2023-09", "2023-10")
+        ],
+    )
+    report = verify(actor=None, household_id=family.household.pk, month="2023-10").report
+    assert {g["dataset"] for g in report["gaps"]} == {"pensions"}
+    assert report["gaps"][0]["reason"] == "数据只到2023-08"
+    assert report["complete"] is False
+    explanation = report["explanation"]
+    # pensions count as income: every income test, and what follows from it, is undecided
+    income = next(r for r in explanation["rules"] if r["rule"] == "dibao_eligible")
+    assert income["conditions"][0]["undetermined"] is True
+    assert _programme(report, "dibao")["undetermined"] is True
+    # nothing shown as met rests on the missing pensions: the property tests stay decided
+    assets = next(r for r in explanation["rules"] if r["rule"] == "assets_within_limits")
+    assert [c["undetermined"] for c in assets["conditions"]] == [False] * len(assets["conditions"])
+
+
+def test_the_report_page_reads_as_sentences_in_local_time_and_prints(
+    complete_family, tn_caseworker
+):
+    family = complete_family
+    authorise_adults(family)
+    report = verify(actor=tn_caseworker, household_id=family.household.pk, month="2023-08")
+    client = client_for(tn_caseworker)
+    page = client.get(f"/work/verification/reports/{report.pk}/").content.decode()
+    assert "True" not in page and "False" not in page and " none " not in page
+    assert "intellectual" not in page and "psychiatric" not in page
+    assert "实际533.33元,应低于1,070.00元" in page
+    assert "一至三级智力或精神残疾:实际为无残疾证" in page
+    assert "周建华 计入收入" in page  # members by name, not their row ids
+    received = report.report["sources"][0]["batches"][0]["received_at"]
+    from dajiuzhu.verification.wording import local_time
+
+    assert received not in page and local_time(received) in page  # Asia/Shanghai
+    assert "下载 PDF" in page and "data-print" in page
+    pdf = client.get(f"/work/verification/reports/{report.pk}/pdf/")
+    if pdf.status_code == 302:  # no PDF libraries on this machine: a message, not a 500
+        pytest.skip("WeasyPrint's system libraries are not installed")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert pdf["Content-Disposition"].startswith("attachment")

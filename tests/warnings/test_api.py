@@ -7,8 +7,8 @@ import pytest
 from dajiuzhu.core.models import AuditEvent
 from dajiuzhu.warnings import services
 from dajiuzhu.warnings.models import Warning
-from tests.conftest import client_for, make_user
-from tests.warnings.conftest import TN_COMMUNITY, YEAR
+from tests.factories.accounts import client_for, make_user
+from tests.factories.city import TN_COMMUNITY, YEAR
 
 
 @pytest.fixture

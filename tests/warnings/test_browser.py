@@ -6,14 +6,13 @@ import pytest
 
 from dajiuzhu.warnings import services
 from dajiuzhu.warnings.models import Warning
-from tests.conftest import PASSWORD, make_user
-from tests.warnings.conftest import TN_COMMUNITY, YEAR, City
-from tests.web.test_browser import browser, site  # noqa: F401 (fixtures)
+from tests.factories.accounts import PASSWORD, make_user
+from tests.factories.city import TN_COMMUNITY, YEAR, City
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 
-def test_a_grid_worker_records_an_outcome_on_a_phone(site, browser):  # noqa: F811
+def test_a_grid_worker_records_an_outcome_on_a_phone(site, browser):
     c = City()
     p = c.person("phone")
     c.accident(p, "AC-PHONE", f"{YEAR}-06-06", "fatal")

@@ -12,7 +12,7 @@ from dajiuzhu.core.access import AccessDenied
 from dajiuzhu.core.models import AuditEvent
 from dajiuzhu.warnings import services
 from dajiuzhu.warnings.models import Warning
-from tests.warnings.conftest import EXPECTED, YEAR
+from tests.factories.city import EXPECTED, YEAR
 
 
 def test_the_export_names_person_household_town_event_and_amount(city, capsys, tmp_path):
@@ -101,3 +101,18 @@ def test_an_unwritable_path_gets_a_message(city, capsys, tmp_path):
     code = main(["warnings", "export", "--year", str(YEAR), "--out", str(blocker / "w.csv")])
     assert code == 2
     assert "cannot write" in capsys.readouterr().err
+
+
+def test_the_export_holds_no_formula(city, tmp_path):
+    from tests.spreadsheets import EVIL_CELLS, assert_csv_safe
+
+    services.scan_run(year=YEAR)
+    warnings = list(Warning.objects.filter(year=YEAR).exclude(rule="EARNER_DEATH"))
+    for warning, value in zip(warnings, EVIL_CELLS, strict=False):  # 户籍 and event text
+        Warning.objects.filter(pk=warning.pk).update(household_no=value[:30])
+    out = tmp_path / "w.csv"
+    services.warnings_export(actor=None, year=YEAR, out=out)
+    text = out.read_bytes().decode("utf-8")  # as written: a bare CR must stay in its quotes
+    assert assert_csv_safe(text) == 6 * (len(EXPECTED) + 1)
+    household_numbers = {r["household_no"] for r in csv.DictReader(text.splitlines())}
+    assert "'=1+1" in household_numbers

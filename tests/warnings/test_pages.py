@@ -11,8 +11,8 @@ from django.utils import timezone
 from dajiuzhu.core.models import AuditEvent
 from dajiuzhu.warnings import services
 from dajiuzhu.warnings.models import Status, Warning
-from tests.conftest import client_for, make_user
-from tests.warnings.conftest import TN_COMMUNITY, YEAR
+from tests.factories.accounts import client_for, make_user
+from tests.factories.city import TN_COMMUNITY, YEAR
 
 
 @pytest.fixture
@@ -257,3 +257,16 @@ def test_pages_refuse_residents_and_anonymous(scanned, db):
     resident = User.objects.create(username="r1", role="resident")
     assert client_for(resident).get("/work/warnings/").status_code == 403
     assert Client().get("/work/warnings/").status_code == 302
+
+
+def test_the_statistics_open_on_the_latest_year_with_warnings(scanned, tn_clerk):
+    """Not on this calendar year, where there are none (the first view was all zeros)."""
+    assert timezone.localdate().year > YEAR
+    client = client_for(tn_clerk)
+    response = client.get("/work/warnings/stats/")
+    assert response.context["year"] == YEAR
+    assert response.context["s"].total.pushed == 8
+    assert f'<option value="{YEAR}" selected>' in response.content.decode()
+    xlsx = client.get("/work/warnings/stats.xlsx")
+    assert f"warnings-stats-{YEAR}.xlsx" in xlsx["Content-Disposition"]
+    assert client.get("/work/warnings/stats/", {"year": "all"}).context["year"] is None

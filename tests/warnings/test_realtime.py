@@ -12,8 +12,8 @@ from dajiuzhu.exchange.services import batch_ingest_rows, batch_retract
 from dajiuzhu.warnings.apps import REALTIME_DATASETS
 from dajiuzhu.warnings.models import ScanRun, Status, Warning
 from dajiuzhu.warnings.rules import REALTIME
-from tests.conftest import client_for
-from tests.warnings.conftest import City
+from tests.factories.accounts import client_for
+from tests.factories.city import City
 
 
 def recent(days: int = 2) -> date:
@@ -164,7 +164,6 @@ def test_other_datasets_do_not_trigger_scans(db, django_capture_on_commit_callba
 
 
 def test_the_nightly_task_scans_the_current_year_and_escalates(db, monkeypatch):
-    from datetime import date
 
     from dajiuzhu.warnings import services, tasks
 
@@ -175,7 +174,11 @@ def test_the_nightly_task_scans_the_current_year_and_escalates(db, monkeypatch):
     monkeypatch.setattr(services, "warnings_escalate_overdue", lambda: calls.append("escalate"))
     monkeypatch.setattr(services, "summaries_refresh", lambda: calls.append("summaries"))
     tasks.scan_nightly.call_local()
-    assert calls == ["summaries", {"year": date.today().year, "trigger": "nightly"}, "escalate"]
+    assert calls == [
+        "summaries",
+        {"year": timezone.localdate().year, "trigger": "nightly"},
+        "escalate",
+    ]
 
 
 def test_the_nightly_scan_runs_even_when_the_summaries_cannot_be_written(db, monkeypatch, caplog):

@@ -11,10 +11,10 @@ import pytest
 from dajiuzhu.cli import main
 from dajiuzhu.core.models import AuditEvent
 from dajiuzhu.exchange.services import batch_ingest_rows, batch_retract
-from dajiuzhu.warnings import services
+from dajiuzhu.warnings import scanning, services
 from dajiuzhu.warnings.models import ScanRun, Status, Warning
 from dajiuzhu.warnings.rules import RULE_CODES
-from tests.warnings.conftest import (
+from tests.factories.city import (
     EXPECTED,
     TN_COMMUNITY,
     WJ_COMMUNITY,
@@ -142,7 +142,7 @@ def test_med_fall_refuses_without_last_years_income_and_never_assumes_zero(db, c
 def test_a_corrected_claim_withdraws_an_untouched_warning_and_keeps_an_acted_one(
     city, capsys, tn_clerk
 ):
-    from tests.conftest import make_user
+    from tests.factories.accounts import make_user
 
     scan(capsys, "--year", YEAR)
     people = city.people
@@ -201,7 +201,7 @@ def test_a_scan_that_fails_while_applying_leaves_warnings_as_they_were(city, cap
     p = city.people["med_return"]
     corrected.claim(p, f"{YEAR}-02-03", "1.00", claim_id=city.claim_ids[p.id_number][0])
     corrected.load()
-    real = services._apply_rule
+    real = scanning._apply_rule
     calls = []
 
     def failing(*args, **kwargs):
@@ -210,7 +210,7 @@ def test_a_scan_that_fails_while_applying_leaves_warnings_as_they_were(city, cap
             raise RuntimeError("disk full")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(services, "_apply_rule", failing)
+    monkeypatch.setattr(scanning, "_apply_rule", failing)
     with pytest.raises(RuntimeError):
         services.scan_run(year=YEAR)
     assert sorted(Warning.objects.values_list("id", "status", "amount", "withdrawn_reason")) == (

@@ -2,42 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import pytest
 
 from dajiuzhu.core import crypto
-from dajiuzhu.core.reference import reference_data_load
 from dajiuzhu.core.roles import Role
-from tests.conftest import PASSWORD, make_household, make_user, require
-
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+from tests.factories.accounts import PASSWORD, make_user
+from tests.factories.registry import make_household
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
-
-
-@pytest.fixture
-def browser():
-    require(shutil.which(CHROMIUM) is not None, "Debian's chromium is not installed")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover - the dev extra installs it
-        require(False, "playwright is not installed")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # ORM set-up runs beside Playwright's loop
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def site(live_server, settings, transactional_db):
-    settings.SESSION_COOKIE_SECURE = False  # the live server speaks plain HTTP on loopback
-    settings.CSRF_COOKIE_SECURE = False
-    reference_data_load()
-    return live_server.url
 
 
 def test_a_tianning_clerk_sees_masked_numbers_and_not_wujin(site, browser):

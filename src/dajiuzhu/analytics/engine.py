@@ -30,9 +30,12 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pyarrow as pa
 
-from dajiuzhu.core.services import ServiceError
+from dajiuzhu.analytics import lazy_ibis, summary_files
+from dajiuzhu.analytics.summary_specs import SUMMARIES
+from dajiuzhu.core.errors import ServiceError
 from dajiuzhu.exchange import lake as lake_files
 from dajiuzhu.exchange.contracts import get_contract
 from dajiuzhu.exchange.lake import META_COLUMNS, BatchRef
@@ -102,18 +105,14 @@ class Lake(abc.ABC):
     def summary_file(self, name: str) -> Path | None:
         """The file of summary ``name`` computed from exactly the batches of this lake's
         snapshot, if the worker has written it (see :mod:`dajiuzhu.analytics.summaries`)."""
-        from dajiuzhu.analytics.summaries import SUMMARIES, summary_path
-
-        path = summary_path(name, self.batch_ids(SUMMARIES[name].dataset))
+        path = summary_files.summary_path(name, self.batch_ids(SUMMARIES[name].dataset))
         return path if path.is_file() else None
 
     def summary(self, name: str, persons: ir.Table) -> ir.Table:
         """The rows of summary ``name`` for ``persons`` (a table with ``person_key``): taken
         from its file when that matches this snapshot, else computed from the current view
         restricted to those persons — the same rows either way."""
-        from dajiuzhu.analytics import summaries
-
-        spec = summaries.SUMMARIES[name]
+        spec = SUMMARIES[name]
         path = self.summary_file(name)
         if path is None:
             return spec.build(self.table(spec.dataset).semi_join(persons, "person_key"))
@@ -122,12 +121,23 @@ class Lake(abc.ABC):
             c for c, t in spec.build(self.table(spec.dataset)).schema().items() if t.is_decimal()
         }
         return self.arrow_table(
-            summaries.take(summaries.read(path), wanted.to_numpy(zero_copy_only=False), money)
+            summary_files.take(
+                summary_files.read(path), wanted.to_numpy(zero_copy_only=False), money
+            )
         )
 
     # -- evaluation --------------------------------------------------------------------
     def to_arrow(self, expr: ir.Table) -> pa.Table:
         return self.backend.to_pyarrow(expr)
+
+    @staticmethod
+    def _as_ibis_types(table: pa.Table, expr: ir.Table) -> pa.Table:
+        """The table in Ibis's schema of ``expr``, so that both engines hand back the same types
+        (cast only when they differ: a cast loads ``pyarrow.compute``)."""
+        schema = expr.schema().to_pyarrow()
+        if table.schema.equals(schema, check_metadata=False):
+            return table
+        return table.cast(schema)
 
     def to_rows(self, expr: ir.Table) -> list[dict[str, Any]]:
         return self.to_arrow(expr).to_pylist()
@@ -149,8 +159,8 @@ class Lake(abc.ABC):
 
     def keys_table(self, person_keys: Iterable[int]) -> ir.Table:
         """A one-column table of person keys (for restricting a rule to some persons)."""
-        keys = sorted({int(k) for k in person_keys})
-        return self.arrow_table(pa.table({"person_key": pa.array(keys, pa.int64())}))
+        keys = np.unique(np.fromiter((int(k) for k in person_keys), dtype=np.int64))
+        return self.arrow_table(pa.table({"person_key": summary_files.int64_array(keys)}))
 
     def arrow_table(self, table: pa.Table) -> ir.Table:
         """A small Arrow table (fetched earlier in the scan) as an Ibis table on this engine."""
@@ -193,6 +203,7 @@ class DuckDBLake(Lake):
         self.con = lake_files.connect(threads=threads, memory_limit=memory)
         # Each Parquet footer is parsed once per lake, not once per rule reading the file.
         self.con.execute("SET parquet_metadata_cache = true")
+        lazy_ibis.only_needed_compilers()
         self.backend = ibis.duckdb.from_connection(self.con)
         self._workers: list[threading.Thread] = []
 
@@ -208,8 +219,7 @@ class DuckDBLake(Lake):
     def to_arrow(self, expr: ir.Table) -> pa.Table:
         # The compiled query straight through DuckDB's Arrow export (ibis's to_pyarrow adds
         # some 6 ms of bookkeeping per call), in Ibis's schema as on Spark.
-        table = self.con.sql(self.backend.compile(expr)).to_arrow_table()
-        return table.cast(expr.schema().to_pyarrow())
+        return self._as_ibis_types(self.con.sql(self.backend.compile(expr)).to_arrow_table(), expr)
 
     def scalar(self, expr: ir.Scalar) -> Any:
         return self.con.execute(self.backend.compile(expr)).fetchall()[0][0]
@@ -319,8 +329,7 @@ class SparkLake(Lake):
     def to_arrow(self, expr: ir.Table) -> pa.Table:
         # Straight to Arrow (PySpark 4), not through pandas as ibis.pyspark does; the schema
         # is Ibis's so that both engines hand back the same types.
-        table = self.session.sql(self.backend.compile(expr)).toArrow()
-        return table.cast(expr.schema().to_pyarrow())
+        return self._as_ibis_types(self.session.sql(self.backend.compile(expr)).toArrow(), expr)
 
     def scalar(self, expr: ir.Scalar) -> Any:
         return self.session.sql(self.backend.compile(expr)).collect()[0][0]

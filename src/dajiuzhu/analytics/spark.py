@@ -78,6 +78,10 @@ def ibis_backend(spark_session):
         if _backend is None or _backend._session is not spark_session:
             import ibis
 
+            from dajiuzhu.analytics import lazy_ibis
+
+            lazy_ibis.only_needed_compilers()
+
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", FutureWarning)
                 _backend = ibis.pyspark.connect(spark_session)

@@ -11,27 +11,10 @@ from collections.abc import Iterable
 
 from django.db.models import Q
 
-from dajiuzhu.core.models import User
-from dajiuzhu.core.roles import FULL_ID_ROLES, FULL_PHONE_ROLES, Purpose, Role
-
-
-class AccessDenied(Exception):
-    """The role may not perform this action at all (HTTP 403)."""
-
-    code = "forbidden"
-    message = "您的角色无权进行此操作"
-
-    def __init__(self, message: str | None = None) -> None:
-        super().__init__(message or self.message)
-        if message:
-            self.message = message
-
-
-class NotFound(Exception):
-    """No such record in the user's scope (HTTP 404)."""
-
-    code = "not_found"
-    message = "未找到该记录,或该记录不在您的管辖范围内"
+from dajiuzhu.core.errors import AccessDenied as AccessDenied
+from dajiuzhu.core.errors import NotFound as NotFound
+from dajiuzhu.core.models import CITY_CODE, User
+from dajiuzhu.core.roles import FULL_ID_ROLES, FULL_PHONE_ROLES, PURPOSE_ROLES, Purpose, Role
 
 
 def is_staff_user(user: User) -> bool:
@@ -39,7 +22,14 @@ def is_staff_user(user: User) -> bool:
         return False
     if not user.is_active:
         return False
-    return user.is_platform_staff
+    if not user.is_platform_staff:
+        return False
+    if user.role != Role.ADMIN:
+        return True
+    # Administrators exist only at city level (decision 0006); the database refuses any other
+    # administrator, and a row that escaped the constraint (restored from an old backup, say)
+    # is no staff member at all: no role, no scope.
+    return user.scope_id == CITY_CODE
 
 
 def division_in_scope(user: User, code: str | None) -> bool:
@@ -67,6 +57,20 @@ def require_role(user: User, roles: Iterable[str]) -> None:
         raise AccessDenied
     if user.role not in set(roles):
         raise AccessDenied
+    if user.role != Role.RESIDENT and not is_staff_user(user):
+        raise AccessDenied  # an administrator below city level has no role at all
+
+
+def require_admin(user: User) -> None:
+    if not is_admin(user):
+        raise AccessDenied("仅市级系统管理员可以进行此操作")
+
+
+def role_needs_purpose(user: User, purpose: str) -> bool:
+    """Whether the user's role reads shared data for this purpose (core.roles.PURPOSE_ROLES)."""
+    if not is_staff_user(user):
+        return False
+    return user.role in PURPOSE_ROLES.get(purpose, frozenset())
 
 
 def require_purpose(purpose: str) -> str:
@@ -76,12 +80,23 @@ def require_purpose(purpose: str) -> str:
 
 
 def sees_full_id(user: User) -> bool:
-    return user.is_authenticated and user.role in FULL_ID_ROLES
+    return is_staff_user(user) and user.role in FULL_ID_ROLES
 
 
 def sees_full_phone(user: User) -> bool:
-    return user.is_authenticated and user.role in FULL_PHONE_ROLES
+    return is_staff_user(user) and user.role in FULL_PHONE_ROLES
+
+
+def is_city_wide(user: User) -> bool:
+    """Whether a staff user's scope is the whole city (department deliveries, their batches and
+    quarantine are city-wide: only city-level stewards act on them)."""
+    return is_staff_user(user) and user.scope_id == CITY_CODE
 
 
 def is_admin(user: User) -> bool:
-    return is_staff_user(user) and user.role == Role.ADMIN
+    """A city-level administrator (decision 0006): role admin *and* the city's scope."""
+    if not is_staff_user(user):
+        return False
+    if user.role != Role.ADMIN:
+        return False
+    return user.scope_id == CITY_CODE

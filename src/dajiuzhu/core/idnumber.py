@@ -6,14 +6,19 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from dajiuzhu.core.clock import local_today
+from dajiuzhu.core.errors import UserError
+
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
 _ID_RE = re.compile(r"^\d{17}[\dX]$")
 _PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 
 
-class InvalidIdNumber(ValueError):
+class InvalidIdNumber(UserError, ValueError):
     """Carries a stable code for the API and a Chinese message for pages."""
+
+    field = "id_number"
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -21,7 +26,8 @@ class InvalidIdNumber(ValueError):
         self.message = message
 
 
-class InvalidPhone(ValueError):
+class InvalidPhone(UserError, ValueError):
+    field = "phone"
     code = "phone.format"
     message = "手机号码格式不正确,应为11位中国大陆手机号"
 
@@ -56,7 +62,7 @@ def parse_id_number(raw: str, *, today: date | None = None) -> IdNumber:
         raise InvalidIdNumber(
             "id_number.birth_date", "身份证号码中的出生日期不存在,请核对"
         ) from None
-    today = today or date.today()
+    today = today or local_today()
     if birth > today or birth.year < 1890:
         raise InvalidIdNumber("id_number.birth_date", "身份证号码中的出生日期不合理,请核对")
     sex = "M" if int(number[16]) % 2 == 1 else "F"
@@ -88,3 +94,14 @@ def mask_phone(phone: str) -> str:
     if len(phone) != 11:
         return "*" * len(phone)
     return f"{phone[:3]}****{phone[7:]}"
+
+
+# Fourteen digits in a row (ignoring spaces and hyphens) are an ID number or most of one: the
+# 15-digit (1984) and 18-character numbers, and partial numbers long enough to identify.
+_ID_LIKE_RE = re.compile(r"\d{14,}")
+_ID_LIKE_STRIP = str.maketrans("", "", " \t-\u3000")
+
+
+def looks_like_id_number(value: str) -> bool:
+    """Whether a value (a URL query value, say) holds an ID number or a long part of one."""
+    return bool(_ID_LIKE_RE.search((value or "").translate(_ID_LIKE_STRIP)))

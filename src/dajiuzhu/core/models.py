@@ -15,6 +15,9 @@ class DivisionLevel(models.TextChoices):
     GRID = "grid", "网格"
 
 
+# The city: the only scope an administrator may have (decision 0006).
+CITY_CODE = "320400"
+
 # Length of the code at each level: 320400 / 320402 / 320402001 / 320402001001 / …001
 LEVEL_CODE_LENGTH = {
     DivisionLevel.CITY: 6,
@@ -119,6 +122,11 @@ class User(AbstractUser):
                 condition=~Q(role="data_steward") | Q(department__isnull=False),
                 name="steward_has_department",
             ),
+            # Administrators exist only at city level (decision 0006).
+            models.CheckConstraint(
+                condition=~Q(role="admin") | Q(scope=CITY_CODE),
+                name="admin_is_city_wide",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -153,7 +161,9 @@ class ApiToken(models.Model):
 
 
 class AuditEvent(models.Model):
-    """Append-only, hash-chained audit log. Rows are never updated or deleted."""
+    """Append-only audit log chained by HMAC-SHA256 with the audit key (core/audit.py):
+    ``prev_hash`` is the previous event's MAC, ``hash`` this event's. Rows are never updated
+    or deleted."""
 
     at = models.DateTimeField(db_index=True)
     actor = models.ForeignKey(User, null=True, on_delete=models.PROTECT, related_name="+")
@@ -181,7 +191,8 @@ class AuditEvent(models.Model):
 
 
 class AuditHead(models.Model):
-    """One row holding the hash of the latest event; locked to serialise chain appends."""
+    """One row holding the MAC of the latest event and the count; locked to serialise chain
+    appends. Checkpoints of it outside the database show when it was set back."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_hash = models.CharField(max_length=64)
@@ -197,3 +208,7 @@ class OtpChallenge(models.Model):
     expires_at = models.DateTimeField()
     attempts = models.PositiveSmallIntegerField(default=0)
     used_at = models.DateTimeField(null=True, blank=True)
+    # Who asked (keyed hashes, never the address itself): sends are limited per client as well
+    # as per phone, so that one client cannot have codes sent to many phones.
+    session_index = models.CharField(max_length=64, blank=True, db_index=True)
+    client_ip_index = models.CharField(max_length=64, blank=True, db_index=True)

@@ -8,10 +8,9 @@ from importlib import resources
 from django.db import transaction
 
 from dajiuzhu.core.audit import audit_record
+from dajiuzhu.core.models import CITY_CODE as CITY_CODE  # re-exported
 from dajiuzhu.core.models import Department, Division
 from dajiuzhu.core.roles import Purpose
-
-CITY_CODE = "320400"
 
 
 def _rows(name: str) -> list[dict[str, str]]:

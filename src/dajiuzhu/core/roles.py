@@ -24,7 +24,8 @@ STAFF_ROLES = frozenset(r for r in Role if r != Role.RESIDENT)
 FULL_ID_ROLES = frozenset({Role.CASEWORKER, Role.APPROVER})
 # Roles that must be able to call a person.
 FULL_PHONE_ROLES = frozenset({Role.CASEWORKER, Role.APPROVER, Role.GRID_WORKER, Role.CALL_OPERATOR})
-# Roles that may open people's files (registry reads) within their scope.
+# Roles that may open people's files (registry reads) within their scope. (Third-party
+# auditors open only the cases sampled for their contract, through supervision's spot checks.)
 REGISTRY_READ_ROLES = frozenset(
     {
         Role.WINDOW_CLERK,
@@ -33,7 +34,6 @@ REGISTRY_READ_ROLES = frozenset(
         Role.GRID_WORKER,
         Role.CALL_OPERATOR,
         Role.SUPERVISOR,
-        Role.AUDITOR,
         Role.ADMIN,
     }
 )
@@ -51,3 +51,13 @@ class Purpose(models.TextChoices):
     SUPERVISION = "supervision", "监督检查"
     ADMINISTRATION = "administration", "系统管理"
     SELF = "self", "本人查询"
+
+
+# Staff roles that read departments' shared data (the exchange's shared rows) for each
+# purpose — always through their department's sharing agreement and within their division
+# scope. Data stewards read the datasets their own department delivers; residents never.
+PURPOSE_ROLES: dict[str, frozenset[str]] = {
+    Purpose.VERIFICATION: frozenset({Role.WINDOW_CLERK, Role.CASEWORKER, Role.APPROVER}),
+    Purpose.WARNING: frozenset({Role.CASEWORKER, Role.APPROVER, Role.GRID_WORKER}),
+    Purpose.SUPERVISION: frozenset({Role.SUPERVISOR, Role.AUDITOR}),
+}

@@ -19,8 +19,10 @@ from django.utils import timezone
 from dajiuzhu.core import crypto, sms
 from dajiuzhu.core.access import AccessDenied, NotFound, is_admin
 from dajiuzhu.core.audit import audit_record
+from dajiuzhu.core.errors import ServiceError as ServiceError
 from dajiuzhu.core.idnumber import normalise_phone
 from dajiuzhu.core.models import (
+    CITY_CODE,
     LEVEL_CODE_LENGTH,
     ApiToken,
     Department,
@@ -30,17 +32,6 @@ from dajiuzhu.core.models import (
     User,
 )
 from dajiuzhu.core.roles import Purpose, Role
-
-
-class ServiceError(Exception):
-    """An error a user can cause: a stable code for the API, a Chinese message for pages."""
-
-    def __init__(self, code: str, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.field = field
-
 
 CHILD_LEVEL = {
     DivisionLevel.TOWN: DivisionLevel.COMMUNITY,
@@ -111,6 +102,13 @@ def user_create(
         scope = Division.objects.filter(code=scope_code or "").first()
         if scope is None:
             raise ServiceError("user.scope", "工作人员必须指定有效的管辖区划代码", field="scope")
+    if role == Role.ADMIN and scope is not None and scope.code != CITY_CODE:
+        raise ServiceError(
+            "user.admin_scope",
+            f"系统管理员只设在市级:管辖范围必须是常州市({CITY_CODE}),"
+            f"不能是{scope.name}({scope.code})",
+            field="scope",
+        )
     department = None
     if department_code:
         department = Department.objects.filter(code=department_code).first()
@@ -219,23 +217,50 @@ def _code_hash(phone_index: str, code: str) -> str:
     return hashlib.sha256(f"{phone_index}:{code}".encode()).hexdigest()
 
 
+def _client_index(kind: str, value: str) -> str:
+    """A keyed hash of a client's session key or address (the address itself is not kept)."""
+    if not value:
+        return ""
+    return hmac.digest(crypto.index_key(), f"otp-client:{kind}:{value}".encode(), "sha256").hex()
+
+
 @transaction.atomic
-def otp_send(*, phone: str) -> None:
-    """Send a six-digit log-in code to a resident's phone (rate-limited)."""
+def otp_send(*, phone: str, session_key: str = "", client_ip: str = "") -> None:
+    """Send a six-digit log-in code to a resident's phone. Rate-limited per phone, and per
+    client (browser session and address) so that one client cannot reach many phones."""
     phone = normalise_phone(phone)
     index = crypto.phone_index(phone)
+    session_index = _client_index("session", session_key)
+    ip_index = _client_index("ip", client_ip)
     now = timezone.now()
-    recent = OtpChallenge.objects.filter(
-        phone_index=index, created_at__gte=now - timedelta(hours=1)
-    ).count()
-    if recent >= settings.OTP_MAX_SENDS_PER_HOUR:
+    recent = OtpChallenge.objects.filter(created_at__gte=now - timedelta(hours=1))
+    if recent.filter(phone_index=index).count() >= settings.OTP_MAX_SENDS_PER_HOUR:
         raise ServiceError("otp.rate_limited", "验证码发送过于频繁,请一小时后再试", field="phone")
+    if session_index and (
+        recent.filter(session_index=session_index).count() >= settings.OTP_MAX_SENDS_PER_SESSION
+    ):
+        raise ServiceError(
+            "otp.client_rate_limited",
+            "本设备获取验证码过于频繁(一小时内已向多个手机号发送),请一小时后再试",
+            field="phone",
+        )
+    if (
+        ip_index
+        and recent.filter(client_ip_index=ip_index).count() >= settings.OTP_MAX_SENDS_PER_IP
+    ):
+        raise ServiceError(
+            "otp.client_rate_limited",
+            "当前网络获取验证码过于频繁,请一小时后再试",
+            field="phone",
+        )
     code = f"{secrets.randbelow(10**6):06d}"
     OtpChallenge.objects.create(
         phone_index=index,
         code_hash=_code_hash(index, code),
         created_at=now,
         expires_at=now + timedelta(seconds=settings.OTP_TTL_SECONDS),
+        session_index=session_index,
+        client_ip_index=ip_index,
     )
     text = f"【常州大救助】您的登录验证码为{code},{settings.OTP_TTL_SECONDS // 60}分钟内有效。"
     transaction.on_commit(lambda: sms.get_backend().send(sms.SmsMessage(phone=phone, text=text)))

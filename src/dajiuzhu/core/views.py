@@ -6,17 +6,21 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from dajiuzhu.core import selectors, services
-from dajiuzhu.core.access import AccessDenied, is_admin
-from dajiuzhu.core.models import Division, DivisionLevel
-from dajiuzhu.core.services import ServiceError
+from dajiuzhu.core.access import AccessDenied, NotFound, is_admin
+from dajiuzhu.core.errors import ServiceError
+from dajiuzhu.core.models import CITY_CODE, Division, DivisionLevel
+from dajiuzhu.web.forms import posted_id
 from dajiuzhu.web.marks import no_personal_data
+
+TOKEN_NOT_FOUND = "未找到该令牌:编号不存在,请刷新页面后重试"  # noqa: S105 (a message)
+PARENT_NOT_FOUND = "上级区划不存在:代码不正确,请从区划列表进入"
 
 
 def _forbidden(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "web/error.html",
-        {"title": "无权访问", "message": "仅系统管理员可以使用此功能。"},
+        {"title": "无权访问", "message": "仅市级系统管理员可以使用此功能。"},
         status=403,
     )
 
@@ -27,10 +31,13 @@ def divisions(request: HttpRequest) -> HttpResponse:
     """Browse the division tree; administrators add communities and grids."""
     if not is_admin(request.user):
         return _forbidden(request)
-    parent_code = (request.POST.get("parent_code") or request.GET.get("parent") or "320400")[:15]
-    parent = Division.objects.filter(code=parent_code).first() or Division.objects.get(
-        code="320400"
-    )
+    parent_code = (request.POST.get("parent_code") or request.GET.get("parent") or CITY_CODE)[:15]
+    parent = Division.objects.filter(code=parent_code).first()
+    if parent is None:
+        messages.error(request, PARENT_NOT_FOUND)
+        if request.method == "POST":
+            return redirect(request.path)
+        parent = Division.objects.get(code=CITY_CODE)
     form = {"code": "", "name": ""}
     if request.method == "POST":
         form = {
@@ -74,21 +81,25 @@ def tokens(request: HttpRequest) -> HttpResponse:
     if not is_admin(request.user):
         return _forbidden(request)
     created = None
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("action") == "revoke":
+        token_id = posted_id(request, "token_id")
         try:
-            if request.POST.get("action") == "revoke":
-                services.api_token_revoke(
-                    actor=request.user, token_id=int(request.POST.get("token_id", "0") or 0)
-                )
-                messages.success(request, "令牌已吊销")
-            else:
-                _token, created = services.api_token_create(
-                    actor=request.user,
-                    department_code=request.POST.get("department", "")[:30],
-                    name=request.POST.get("name", "")[:100] or "部门系统对接",
-                )
-        except (ServiceError, ValueError) as exc:
-            messages.error(request, getattr(exc, "message", "输入不正确"))
+            if token_id is None:
+                raise NotFound
+            services.api_token_revoke(actor=request.user, token_id=token_id)
+        except NotFound:
+            messages.error(request, TOKEN_NOT_FOUND)
+        else:
+            messages.success(request, "令牌已吊销")
+    elif request.method == "POST":
+        try:
+            _token, created = services.api_token_create(
+                actor=request.user,
+                department_code=request.POST.get("department", "")[:30],
+                name=request.POST.get("name", "")[:100] or "部门系统对接",
+            )
+        except ServiceError as exc:
+            messages.error(request, exc.message)
     return render(
         request,
         "core/tokens.html",

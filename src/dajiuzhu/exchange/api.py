@@ -63,7 +63,8 @@ class BatchOut(Schema):
     accuracy: float | None
     timeliness: float | None
     duplicate_of: int | None
-    error: str
+    error: str = Field(..., description="why it failed: a row, a column, a reason; never a value")
+    note: str = Field("", description="e.g. an empty delivery (header only): rows is 0")
 
 
 def _batch_out(b: Batch) -> BatchOut:
@@ -84,6 +85,7 @@ def _batch_out(b: Batch) -> BatchOut:
         timeliness=b.timeliness,
         duplicate_of=b.duplicate_of_id,
         error=b.error,
+        note=b.note,
     )
 
 
@@ -236,13 +238,6 @@ def batch_retract(request: HttpRequest, batch_id: int, payload: RetractIn):
     return _batch_out(services.batch_retract(actor=actor, batch_id=batch_id, reason=payload.reason))
 
 
-def _consumer(request: HttpRequest):
-    actor, token = _who(request)
-    if token is not None:
-        return None, token.department, f"token:{token.prefix}@{token.department_id}"
-    return actor, actor.department, ""
-
-
 def _rows_out(page) -> RowsOut:
     rows = [
         {
@@ -282,11 +277,10 @@ def shared_rows(
 ):
     """Read a dataset under a sharing agreement: only the fields the agreement allows for the
     stated purpose; every read is audited with that purpose."""
-    actor, department, label = _consumer(request)
+    actor, token = _who(request)
     result = selectors.dataset_rows(
-        department=department,
         actor=actor,
-        label=label,
+        token=token,
         dataset=dataset,
         purpose=purpose,
         person_keys=[person] if person is not None else None,
@@ -304,12 +298,11 @@ def shared_rows(
 )
 def shared_rows_by_id(request: HttpRequest, dataset: str, payload: SearchIn):
     """As GET /rows, for the persons whose ID numbers are given in the body (never in URLs)."""
-    actor, department, label = _consumer(request)
+    actor, token = _who(request)
     keys = selectors.person_keys_for(payload.id_numbers)
     result = selectors.dataset_rows(
-        department=department,
         actor=actor,
-        label=label,
+        token=token,
         dataset=dataset,
         purpose=payload.purpose,
         person_keys=keys,

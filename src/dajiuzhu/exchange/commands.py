@@ -25,7 +25,7 @@ def register(sub, command) -> None:
 
 
 def cmd_lake(args: argparse.Namespace) -> int:
-    from dajiuzhu.cli import setup_django
+    from dajiuzhu.bootstrap import setup as setup_django
 
     setup_django()
     from dajiuzhu.analytics.summaries import refresh_all
@@ -45,7 +45,7 @@ def cmd_lake(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from dajiuzhu.cli import setup_django
+    from dajiuzhu.bootstrap import setup as setup_django
 
     setup_django()
     from pathlib import Path

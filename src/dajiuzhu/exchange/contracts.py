@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
-import yaml
+from dajiuzhu.core.errors import ServiceError
+from dajiuzhu.core.yamlfiles import safe_load
 
 FIELD_TYPES = {
     "string",
@@ -102,7 +103,7 @@ class Contract:
     checks: tuple[Check, ...] = ()
     purposes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     description: str = ""
-    feeds_registry: bool = False
+    feeds_registry: str | None = None  # hukou | deaths: exchange.feeds
     period_field: str | None = None  # the field saying which period a row is about
 
     @property
@@ -141,8 +142,11 @@ class Contract:
 
 
 def programme_codes() -> tuple[str, ...]:
-    text = resources.files("dajiuzhu.core").joinpath("data", "programmes.csv").read_text("utf-8")
-    return tuple(row["code"] for row in csv.DictReader(text.splitlines()))
+    """The programme codes of the catalogue (policy/data/programmes.yaml, the one source of
+    programmes; plain data with no Django or OpenFisca behind it)."""
+    from dajiuzhu.policy.catalogue import codes
+
+    return codes()
 
 
 def town_codes() -> frozenset[str]:
@@ -181,7 +185,7 @@ def _parse(raw: dict) -> Contract:
         checks=tuple(Check(**c) for c in raw.get("checks", [])),
         purposes={p: tuple(v) for p, v in (raw.get("purposes") or {}).items()},
         description=raw.get("description", ""),
-        feeds_registry=raw.get("feeds_registry", False),
+        feeds_registry=_feed(raw),
         period_field=raw.get("period_field"),
     )
     _validate(contract)
@@ -216,7 +220,7 @@ def all_contracts() -> dict[str, Contract]:
     contracts = {}
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".yaml"):
-            contract = _parse(yaml.safe_load(entry.read_text("utf-8")))
+            contract = _parse(safe_load(entry.read_text("utf-8")))
             contracts[contract.dataset] = contract
     return contracts
 
@@ -226,3 +230,23 @@ def get_contract(dataset: str) -> Contract:
         return all_contracts()[dataset]
     except KeyError:
         raise ContractError(f"未知的数据集:{dataset}") from None
+
+
+def contract_or_error(dataset: str) -> Contract:
+    """The contract of ``dataset``, or the user's error naming the unknown dataset."""
+    try:
+        return get_contract(dataset)
+    except ContractError:
+        raise ServiceError("dataset.unknown", f"未知的数据集:{dataset}", field="dataset") from None
+
+
+REGISTRY_FEEDS = ("hukou", "deaths")  # exchange.feeds.FEEDS
+
+
+def _feed(raw: dict) -> str | None:
+    feed = raw.get("feeds_registry")
+    if feed is not None and feed not in REGISTRY_FEEDS:
+        raise ContractError(
+            f"{raw.get('dataset')}: feeds_registry must be one of {', '.join(REGISTRY_FEEDS)}"
+        )
+    return feed

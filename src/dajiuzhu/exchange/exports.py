@@ -1,37 +1,25 @@
-"""Quarantine downloads (XLSX/CSV) with cells guarded against formula injection."""
+"""Quarantine downloads (XLSX/CSV), every cell through the platform's one formula guard
+(``core.text.guard_cell``)."""
 
 from __future__ import annotations
 
-import csv
 import io
 
 from openpyxl import Workbook
 
+from dajiuzhu.core.text import csv_writer, guard_cell
 from dajiuzhu.exchange.contracts import Contract
 from dajiuzhu.exchange.ingest import QUARANTINE_COLUMNS
 
-DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def guard(value) -> str:
-    """A cell that a spreadsheet would read as a formula gets a leading apostrophe."""
-    if value is None:
-        return ""
-    text = str(value)
-    if text.startswith(DANGEROUS):
-        return "'" + text
-    return text
-
 
 def _rows(contract: Contract, rows):
-    header = [*contract.columns, *QUARANTINE_COLUMNS]
-    yield header
+    yield [guard_cell(c) for c in (*contract.columns, *QUARANTINE_COLUMNS)]
     for r in rows:
         problems = ";".join(f"{p['title']}:{p['message']}" for p in r.problems)
         yield [
-            *(guard(r.values.get(c)) for c in contract.columns),
+            *(guard_cell(r.values.get(c)) for c in contract.columns),
             str(r.row_number),
-            guard(problems),
+            guard_cell(problems),
         ]
 
 
@@ -47,7 +35,7 @@ def quarantine_xlsx(contract: Contract, rows) -> bytes:
 
 def quarantine_csv(contract: Contract, rows) -> bytes:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)
     for line in _rows(contract, rows):
         writer.writerow(line)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: Excel opens UTF-8 correctly

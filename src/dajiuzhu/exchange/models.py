@@ -22,6 +22,7 @@ class Channel(models.TextChoices):
     PAGE = "page", "页面上传"
     CLI = "cli", "命令行"
     RESUBMIT = "resubmit", "更正后重报"
+    PLATFORM = "platform", "平台业务(发放名册)"
 
 
 class Batch(models.Model):
@@ -63,6 +64,12 @@ class Batch(models.Model):
     )
     error = models.TextField("错误信息", blank=True)
     worker_pid = models.IntegerField(null=True, blank=True)
+    # Who works on the batch and whether it still lives (exchange/recovery.py): the owning
+    # process ("host:pid:start"), its last heartbeat (while queued: when it was last enqueued),
+    # and how many times a worker took it.
+    owner = models.CharField(max_length=160, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
     retracted_at = models.DateTimeField(null=True, blank=True)
     retracted_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -83,6 +90,17 @@ class Batch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dataset}#{self.pk}"
+
+    @property
+    def note(self) -> str:
+        """What a department must notice about a published batch that loaded nothing."""
+        if self.status != BatchStatus.PUBLISHED:
+            return ""
+        if self.rows == 0:
+            return "文件只有表头,没有数据行:本批次为空,未入库任何数据"
+        if self.accepted == 0 and self.rejected:
+            return f"全部{self.rejected}行均不符合约定,已隔离,未入库任何数据"
+        return ""
 
 
 class QuarantineRow(models.Model):

@@ -11,16 +11,28 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from dajiuzhu.core import crypto
-from dajiuzhu.core.access import AccessDenied, NotFound
+from dajiuzhu.core.access import (
+    AccessDenied,
+    NotFound,
+    is_admin,
+    is_city_wide,
+    is_staff_user,
+    role_needs_purpose,
+)
 from dajiuzhu.core.audit import audit_record
+from dajiuzhu.core.errors import ServiceError
 from dajiuzhu.core.idnumber import InvalidIdNumber, parse_id_number
 from dajiuzhu.core.models import ApiToken, Department, User
 from dajiuzhu.core.roles import Role
-from dajiuzhu.core.services import ServiceError
 from dajiuzhu.exchange import lake
-from dajiuzhu.exchange.contracts import CYCLE_LABELS, PURPOSE_LABELS, Contract, all_contracts
+from dajiuzhu.exchange.contracts import (
+    CYCLE_LABELS,
+    PURPOSE_LABELS,
+    Contract,
+    all_contracts,
+    contract_or_error,
+)
 from dajiuzhu.exchange.models import Batch, BatchStatus, QuarantineRow, SharingAgreement
-from dajiuzhu.exchange.services import contract_or_error
 from dajiuzhu.exchange.validation import q
 
 CATALOG_WIDE_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.AUDITOR})
@@ -32,13 +44,24 @@ def contract_list() -> list[Contract]:
 
 
 def _batches_for(user: User) -> QuerySet[Batch]:
-    if not user.is_authenticated or not user.is_active:
+    if not is_staff_user(user):
         raise AccessDenied
     if user.role in CATALOG_WIDE_ROLES:
         return Batch.objects.all()
     if user.role == Role.DATA_STEWARD:
         return Batch.objects.filter(department_id=user.department_id)
     raise AccessDenied
+
+
+def can_open_batches(user: User) -> bool:
+    """Batch details (and through them quarantine, retraction, resubmission) are for the
+    catalogue-wide roles and the department's city-level stewards; a steward below city level
+    sees the catalogue and quality figures, and shared rows within their scope."""
+    if not is_staff_user(user):
+        return False
+    if user.role != Role.DATA_STEWARD:
+        return True
+    return is_city_wide(user)
 
 
 def batch_list(
@@ -56,7 +79,8 @@ def batch_get(*, user: User | None = None, token: ApiToken | None = None, batch_
     if token is not None:
         batch = Batch.objects.filter(pk=batch_id, department_id=token.department_id).first()
     else:
-        batch = _batches_for(user).filter(pk=batch_id).first()
+        visible = _batches_for(user)  # AccessDenied for a role without a catalogue
+        batch = visible.filter(pk=batch_id).first() if can_open_batches(user) else None
     if batch is None:
         raise NotFound
     return batch
@@ -80,8 +104,8 @@ def quarantine_rows(
     """Quarantined rows of a batch: the delivering department (and administrators) only.
     With values the original (possibly personal) data is decrypted — an audited read."""
     batch = batch_get(user=user, token=token, batch_id=batch_id)
-    if user is not None and user.role not in (Role.DATA_STEWARD, Role.ADMIN):
-        raise AccessDenied
+    if user is not None and not (is_admin(user) or user.role == Role.DATA_STEWARD):
+        raise AccessDenied  # (batch_get kept stewards to their department's batches, city level)
     rows = QuarantineRow.objects.filter(batch=batch).order_by("row_number")
     if limit:
         rows = rows[:limit]
@@ -162,11 +186,67 @@ def _readable_fields(contract: Contract, department: Department, purpose: str) -
     return [f for f in allowed if f in agreement.fields]
 
 
+@dataclass(frozen=True)
+class Reader:
+    """Who reads shared rows: a department (its token, or a staff member of it) and, for staff,
+    the division scope the rows are limited to (None: a department system, not scoped)."""
+
+    department: Department
+    actor: User | None
+    label: str
+    scope_prefix: str | None
+
+
+STAFF_WITHOUT_DEPARTMENT = "读取共享数据须依据本部门的共享协议,您的账号未设所属部门"
+
+
+def shared_reader(
+    *, actor: User | None, token: ApiToken | None, contract: Contract, purpose: str
+) -> Reader:
+    """Decide who may read a dataset's shared rows (core.roles.PURPOSE_ROLES):
+
+    * a department token: its department's agreements (or its own dataset), not scoped;
+    * a staff member whose role needs the purpose: their department's agreements, and only
+      the rows of persons whose 户籍 lies in their division scope;
+    * a data steward: the datasets their own department delivers, within their scope;
+    * anybody else (residents, administrators, other roles): nothing.
+    """
+    if token is not None:
+        return Reader(token.department, None, f"token:{token.prefix}@{token.department_id}", None)
+    if actor is None or not is_staff_user(actor):
+        raise AccessDenied
+    if actor.role == Role.DATA_STEWARD:
+        if actor.department_id != contract.owner:
+            raise AccessDenied("部门数据管理员只能读取本部门报送的数据集")
+    elif not role_needs_purpose(actor, purpose):
+        raise AccessDenied("您的角色不因该用途读取共享数据")
+    if actor.department is None:
+        raise AccessDenied(STAFF_WITHOUT_DEPARTMENT)
+    return Reader(actor.department, actor, "", actor.scope_prefix)
+
+
+def _scope_clause(contract: Contract, prefix: str) -> tuple[str, list]:
+    """Rows of persons whose current 户籍 division lies under ``prefix`` (the lake's 户籍 view
+    links person_key to the division; the registry is fed from the same view). A dataset
+    without persons but with a division code is limited by that code; one with neither holds
+    no personal data."""
+    if contract.dataset == "hukou":
+        return "division_code LIKE ?", [prefix + "%"]
+    if "person_key" in contract.lake_columns:
+        hukou = lake.current_sql("hukou")
+        return (
+            f"person_key IN (SELECT person_key FROM {hukou} WHERE division_code LIKE ?)",
+            [prefix + "%"],
+        )
+    if "division_code" in contract.lake_columns:
+        return "division_code LIKE ?", [prefix + "%"]
+    return "", []
+
+
 def dataset_rows(
     *,
-    department: Department | None,
     actor: User | None,
-    label: str,
+    token: ApiToken | None,
     dataset: str,
     purpose: str,
     person_keys: list[int] | None = None,
@@ -175,10 +255,15 @@ def dataset_rows(
     page_size: int = 100,
 ) -> RowsPage:
     """Rows of a dataset's current view, limited to the fields the agreement allows for the
-    purpose. No agreement, no data. Audited with the purpose."""
-    if department is None:
-        raise AccessDenied
+    purpose and, for staff, to their division scope. No agreement, no data. Audited with the
+    purpose."""
     contract = contract_or_error(dataset)
+    if purpose not in PURPOSE_LABELS:
+        raise ServiceError(
+            "purpose.unknown", "用途应为 verification、warning 或 supervision", field="purpose"
+        )
+    reader = shared_reader(actor=actor, token=token, contract=contract, purpose=purpose)
+    department = reader.department
     fields = _readable_fields(contract, department, purpose)
     if not fields:
         raise AccessDenied
@@ -197,11 +282,16 @@ def dataset_rows(
             raise ServiceError("filter.division", "区划代码应为数字", field="division")
         where.append("division_code LIKE ?")
         params.append(division + "%")
-    clause = (" WHERE " + " AND ".join(where)) if where else ""
-    cols = ", ".join(q(f) for f in fields)
-    order = ", ".join(q(k) for k in contract.lake_key)
     con = lake.connect(threads=2, memory_limit="512MB")
     try:
+        if reader.scope_prefix is not None:
+            scope_sql, scope_params = _scope_clause(contract, reader.scope_prefix)
+            if scope_sql:
+                where.append(scope_sql)
+                params.extend(scope_params)
+        clause = (" WHERE " + " AND ".join(where)) if where else ""
+        cols = ", ".join(q(f) for f in fields)
+        order = ", ".join(q(k) for k in contract.lake_key)
         view = lake.current_sql(dataset)
         total = con.execute(f"SELECT count(*) FROM {view}{clause}", params).fetchall()[0][0]
         result = con.execute(
@@ -214,12 +304,12 @@ def dataset_rows(
     finally:
         con.close()
     audit_record(
-        actor=actor,
+        actor=reader.actor,
         action="exchange.rows.read",
         object_type="dataset",
         object_id=dataset,
         purpose=purpose,
-        label=None if actor else label,
+        label=None if reader.actor else reader.label,
         detail={
             "department": department.code,
             "fields": fields,
@@ -227,6 +317,7 @@ def dataset_rows(
             "page": page,
             "filtered_by_person": person_keys is not None,
             "division": division or "",
+            "scope": reader.scope_prefix or "",
         },
     )
     return RowsPage(

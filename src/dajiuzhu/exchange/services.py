@@ -9,29 +9,31 @@ import uuid
 from datetime import date
 from pathlib import Path
 
-from django.conf import settings
+import duckdb
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from dajiuzhu.core.access import AccessDenied, NotFound
+from dajiuzhu.core.access import AccessDenied, NotFound, is_admin, is_city_wide, is_staff_user
 from dajiuzhu.core.audit import audit_record
+from dajiuzhu.core.errors import ServiceError
 from dajiuzhu.core.models import ApiToken, Department, User
 from dajiuzhu.core.roles import Purpose, Role
-from dajiuzhu.core.services import ServiceError
-from dajiuzhu.exchange import ingest, sources
-from dajiuzhu.exchange.contracts import PURPOSE_LABELS, Contract, ContractError, get_contract
+from dajiuzhu.exchange import hooks, ingest, lake, queue, recovery, sources, uploads
+from dajiuzhu.exchange.access import access_owned_batch_by_id
+from dajiuzhu.exchange.contracts import (
+    PURPOSE_LABELS,
+    Contract,
+    contract_or_error,
+    get_contract,
+)
 from dajiuzhu.exchange.ingest import IngestResult
 from dajiuzhu.exchange.models import Batch, BatchStatus, Channel, SharingAgreement
 
 MAX_PUSH_ROWS = 10_000
-
-
-def contract_or_error(dataset: str) -> Contract:
-    try:
-        return get_contract(dataset)
-    except ContractError:
-        raise ServiceError("dataset.unknown", f"未知的数据集:{dataset}", field="dataset") from None
+CITY_STEWARDS_DELIVER = (
+    "数据由部门的市级数据管理员报送;区(市)级数据管理员只能查看本辖区的共享数据和数据质量"
+)
 
 
 def _principal(actor: User | None, token: ApiToken | None) -> tuple[Department | None, str]:
@@ -52,11 +54,13 @@ def _delivering_department(
         if department is None:
             raise ServiceError("department.unknown", f"未知部门:{code}", field="department")
         return department, label
-    if actor is not None and actor.role == Role.ADMIN:
+    if actor is not None and is_admin(actor):
         department = Department.objects.get(code=department_code or contract.owner)
         return department, label
-    if actor is not None and actor.role != Role.DATA_STEWARD:
+    if actor is not None and (not is_staff_user(actor) or actor.role != Role.DATA_STEWARD):
         raise AccessDenied
+    if actor is not None and not is_city_wide(actor):
+        raise AccessDenied(CITY_STEWARDS_DELIVER)
     if department is None or department.code != contract.owner:
         raise AccessDenied(f"“{contract.title}”由{contract.owner}部门提供,本部门无权报送该数据集")
     return department, label
@@ -76,16 +80,17 @@ def batch_ingest_file(
     contract = contract_or_error(dataset)
     department, label = _delivering_department(contract, actor, token, department_code)
     ingest.recover_stale()
-    return ingest.ingest_file(
-        contract=contract,
-        path=path,
-        fmt=fmt,
-        department=department,
-        steward=actor,
-        submitted_by=label,
-        channel=channel,
-        source_name=source_name or path.name,
-    )
+    with recovery.heartbeat():  # so that a worker on another host sees this process alive
+        return ingest.ingest_file(
+            contract=contract,
+            path=path,
+            fmt=fmt,
+            department=department,
+            steward=actor,
+            submitted_by=label,
+            channel=channel,
+            source_name=source_name or path.name,
+        )
 
 
 def batch_ingest_rows(
@@ -108,9 +113,8 @@ def batch_ingest_rows(
 
 
 def uploads_dir() -> Path:
-    path = Path(settings.HOME) / "uploads"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """Where uploads wait for the worker: 0700, each file 0600 and encrypted (uploads.py)."""
+    return uploads.uploads_dir()
 
 
 def batch_queue_upload(
@@ -122,15 +126,14 @@ def batch_queue_upload(
     fmt: str | None = None,
     channel: str = Channel.PAGE,
 ) -> Batch:
-    """Keep an uploaded file and queue it for the worker; the page shows its progress."""
+    """Keep an uploaded file (encrypted) and queue it for the worker; the page shows its
+    progress."""
     contract = contract_or_error(dataset)
     department, label = _delivering_department(contract, actor, token, None)
     name = Path(upload.name or "upload").name
     fmt = sources.detect_format(Path(name), fmt)
     path = uploads_dir() / f"{uuid.uuid4().hex}.{fmt}"
-    with path.open("wb") as fh:
-        for chunk in upload.chunks():
-            fh.write(chunk)
+    uploads.upload_store(upload.chunks(), path)
     batch = ingest.new_batch(
         contract=contract,
         department=department,
@@ -148,56 +151,72 @@ def batch_queue_upload(
         object_id=batch.pk,
         purpose=Purpose.ADMINISTRATION,
         label=label,
-        detail={"dataset": dataset, "file": name, "bytes": upload.size},
+        detail={"dataset": dataset, "file": batch.source_name, "bytes": upload.size},
     )
-    from dajiuzhu.exchange.tasks import process_upload  # (tasks import services)
-
-    transaction.on_commit(lambda: process_upload(batch.pk))
+    queue.enqueue_on_commit(batch.pk)
     return batch
 
 
+UPLOAD_UNREADABLE = "上传的文件在等待处理时已损坏或被改动,未入库任何数据,请重新提交"
+
+
 def batch_process_upload(*, batch_id: int) -> IngestResult | None:
-    """Run a queued upload (the worker's job). Errors are recorded on the batch."""
-    batch = Batch.objects.filter(pk=batch_id, status=BatchStatus.QUEUED).first()
+    """Run a queued upload (the worker's job). Errors are recorded on the batch.
+
+    The batch is claimed first (recovery.batch_claim: one conditional UPDATE), so a task that
+    runs twice, or two workers, process it once. The upload is decrypted into a private staging
+    folder for the ingestion; that copy and the upload are removed when the batch is published
+    or failed. A worker stopped mid-batch puts it back in the queue, upload kept; a worker
+    killed outright leaves it ``receiving`` for recovery.batches_recover."""
+    batch = recovery.batch_claim(batch_id)
     if batch is None:
         return None
     contract = get_contract(batch.dataset)
-    path = Path(batch.upload_path)
+    stored = Path(batch.upload_path)
+    work = lake.staging_root() / f"upload-{batch.pk}"
     strip = ingest.QUARANTINE_COLUMNS if batch.channel == Channel.RESUBMIT else ()
+    keep_upload = False
     try:
-        return ingest.ingest_file(
-            contract=contract,
-            path=path,
-            fmt=path.suffix.lstrip("."),
-            department=batch.department,
-            steward=batch.steward,
-            submitted_by=batch.submitted_by,
-            channel=batch.channel,
-            source_name=batch.source_name,
-            batch=batch,
-            strip_columns=strip,
-        )
+        with recovery.heartbeat():
+            work.mkdir(mode=0o700, exist_ok=True)
+            try:
+                path = uploads.upload_decrypt(stored, work / f"source{stored.suffix}")
+            except (uploads.UploadUnreadable, FileNotFoundError) as exc:
+                lost = isinstance(exc, FileNotFoundError)
+                Batch.objects.filter(pk=batch.pk).update(
+                    status=BatchStatus.FAILED,
+                    error=recovery.UPLOAD_LOST if lost else UPLOAD_UNREADABLE,
+                    worker_pid=None,
+                )
+                return None
+            return ingest.ingest_file(
+                contract=contract,
+                path=path,
+                fmt=stored.suffix.lstrip("."),
+                department=batch.department,
+                steward=batch.steward,
+                submitted_by=batch.submitted_by,
+                channel=batch.channel,
+                source_name=batch.source_name,
+                batch=batch,
+                strip_columns=strip,
+            )
     except (ServiceError, sources.SourceError):
         return None  # recorded on the batch as failed, with its message
+    except (KeyboardInterrupt, SystemExit, duckdb.InterruptException):
+        # The worker is stopping at once (DuckDB notices the interpreter shutting down): back
+        # to the queue for the next worker, upload kept.
+        keep_upload = recovery.batch_requeue_interrupted(batch.pk)
+        raise
     finally:
-        path.unlink(missing_ok=True)
-
-
-def _check_batch_owner(actor: User, batch: Batch) -> None:
-    if actor.role == Role.ADMIN:
-        return
-    if actor.role != Role.DATA_STEWARD:
-        raise AccessDenied
-    if actor.department_id != batch.department_id:
-        raise NotFound
+        lake.remove_tree(work)
+        if not keep_upload:
+            stored.unlink(missing_ok=True)
 
 
 def quarantine_resubmit(*, actor: User, batch_id: int, upload: UploadedFile) -> Batch:
     """A steward sends back corrected quarantine rows (our download, edited): a new batch."""
-    original = Batch.objects.filter(pk=batch_id).first()
-    if original is None:
-        raise NotFound
-    _check_batch_owner(actor, original)
+    original = access_owned_batch_by_id(actor, batch_id)
     return batch_queue_upload(
         actor=actor, token=None, dataset=original.dataset, upload=upload, channel=Channel.RESUBMIT
     )
@@ -205,11 +224,12 @@ def quarantine_resubmit(*, actor: User, batch_id: int, upload: UploadedFile) -> 
 
 @transaction.atomic
 def batch_retract(*, actor: User | None, batch_id: int, reason: str) -> Batch:
-    batch = Batch.objects.select_for_update().filter(pk=batch_id).first()
-    if batch is None:
-        raise NotFound
     if actor is not None:
-        _check_batch_owner(actor, batch)
+        batch = access_owned_batch_by_id(actor, batch_id, for_update=True)
+    else:  # the CLI, for operators
+        batch = Batch.objects.select_for_update().filter(pk=batch_id).first()
+        if batch is None:
+            raise NotFound
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError("batch.reason_required", "撤回批次必须说明原因", field="reason")
@@ -230,8 +250,7 @@ def batch_retract(*, actor: User | None, batch_id: int, reason: str) -> Batch:
         purpose=Purpose.ADMINISTRATION,
         detail={"dataset": batch.dataset, "reason": reason},
     )
-    for hook in ingest.PUBLISH_HOOKS.get(batch.dataset, []):
-        transaction.on_commit(lambda h=hook: h(batch.pk))
+    hooks.batch_changed(batch)  # readers of the lake see it gone: the same reactions
     return batch
 
 
@@ -248,7 +267,7 @@ def agreement_create(
     valid_from: date | None = None,
     valid_to: date | None = None,
 ) -> SharingAgreement:
-    if actor is not None and actor.role != Role.ADMIN:
+    if actor is not None and not is_admin(actor):
         raise AccessDenied
     contract = contract_or_error(dataset)
     consumer = Department.objects.filter(code=consumer_code).first()
@@ -303,7 +322,7 @@ def agreement_create(
 
 @transaction.atomic
 def agreement_revoke(*, actor: User | None, agreement_id: int) -> SharingAgreement:
-    if actor is not None and actor.role != Role.ADMIN:
+    if actor is not None and not is_admin(actor):
         raise AccessDenied
     agreement = SharingAgreement.objects.select_for_update().filter(pk=agreement_id).first()
     if agreement is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from dajiuzhu.core.text import CONTROL_CHARS_RE
 from dajiuzhu.exchange.contracts import Contract, Field, town_codes
 
 # Stable problem codes and the Chinese messages stewards read.
@@ -37,6 +38,9 @@ MESSAGES = {
     "division_unknown": "区划代码不属于常州市的镇(街道)",
     "order": "与相关字段的先后或大小关系不正确",
     "id_mismatch": "与身份证号码中的信息不一致",
+    "control_chars": "含有控制字符(如 NUL),请删除后重新报送",
+    "too_large": "内容超过单元格的上限",
+    "not_scalar": "应为单个值(文本或数字),不能是列表或对象",
 }
 
 NUMERIC_TYPES = (
@@ -69,6 +73,81 @@ LAKE_TYPES = {
     "money": "DECIMAL(18,2)",
     "decimal": "DECIMAL(18,2)",
 }
+
+
+INTEGER_TYPES = (
+    "BIGINT",
+    "INTEGER",
+    "SMALLINT",
+    "TINYINT",
+    "HUGEINT",
+    "UBIGINT",
+    "UINTEGER",
+    "USMALLINT",
+    "UTINYINT",
+)
+# Source column types each contract type reads (Parquet deliveries; CSV, XLSX and JSON rows
+# arrive as text): text always, and the natural typed forms.
+ACCEPTED_KINDS = {
+    "string": ("text", "integer"),
+    "enum": ("text", "integer"),
+    "division_code": ("text", "integer"),
+    "id_number": ("text",),  # the last character may be X
+    "date": ("text", "date"),
+    "datetime": ("text", "date"),
+    "month": ("text", "date"),
+    "year": ("text", "number"),
+    "int": ("text", "number"),
+    "money": ("text", "number"),
+    "decimal": ("text", "number"),
+}
+KIND_LABELS = {
+    "text": "文本(VARCHAR)",
+    "integer": "整数",
+    "number": "数值",
+    "date": "日期或时间(DATE/TIMESTAMP)",
+}
+ACCEPTED_LABELS = {
+    t: "或".join(KIND_LABELS[k] for k in kinds) for t, kinds in ACCEPTED_KINDS.items()
+}
+
+
+def source_kind(sql_type: str) -> str | None:
+    """'text', 'integer', 'number', 'date', 'null' or None (lists, structs, blobs, ...)."""
+    t = sql_type.upper()
+    if t in ("VARCHAR", "JSON") or (t.startswith("VARCHAR(") and "[" not in t):
+        return "text"
+    if t == "NULL" or t == '"NULL"':
+        return "null"
+    if t in INTEGER_TYPES:
+        return "integer"
+    if t in ("DOUBLE", "FLOAT", "REAL") or (t.startswith("DECIMAL") and "[" not in t):
+        return "number"
+    if t == "DATE" or (t.startswith("TIMESTAMP") and "[" not in t):
+        return "date"
+    return None
+
+
+def source_type_label(sql_type: str) -> str:
+    """A source column's type as a steward reads it: BIGINT(整数), VARCHAR[](列表)."""
+    kind = source_kind(sql_type)
+    if kind in KIND_LABELS:
+        return f"{sql_type}({KIND_LABELS[kind].split('(')[0]})"
+    t = sql_type.upper()
+    if t.endswith("]"):
+        return f"{sql_type}(列表)"
+    if t.startswith(("STRUCT", "MAP", "UNION")):
+        return f"{sql_type}(复合类型)"
+    return sql_type
+
+
+def source_type_ok(field_type: str, sql_type: str) -> bool:
+    kind = source_kind(sql_type)
+    if kind == "null":
+        return True
+    if kind == "integer" and "number" in ACCEPTED_KINDS[field_type]:
+        return True
+    return kind in ACCEPTED_KINDS[field_type]
 
 
 def q(name: str) -> str:
@@ -156,7 +235,9 @@ def ids_table_sql(column: str, person_key_sql) -> str:
     """
 
 
-def field_sql(f: Field, source_type: str, *, today: date, now: datetime) -> FieldSql:
+def field_sql(
+    f: Field, source_type: str, *, today: date, now: datetime, cell_cap: int = 64 * 1024
+) -> FieldSql:
     col = f"src.{q(f.name)}"  # typed layer: qualified (the distinct-ID table has columns too)
     raw = q(f.name)  # problems layer: the source column as the typed layer passes it on
     is_text = source_type.upper() in ("VARCHAR", "JSON") or source_type.upper().startswith(
@@ -171,6 +252,14 @@ def field_sql(f: Field, source_type: str, *, today: date, now: datetime) -> Fiel
         problems.append(_problem(f"{text} IS NULL", f.name, "required"))
     today_sql = f"DATE '{today.isoformat()}'"
     t = f.type
+    if is_text:  # no cell over the cap (CSV, XLSX and JSON rows are refused on reading)
+        problems.append(_problem(f"strlen({text}) > {cell_cap}", f.name, "too_large"))
+    if t == "string" and is_text:
+        # Free text: no control characters (NUL would fail a PostgreSQL write). Every other
+        # type's format check refuses them already.
+        problems.append(
+            _problem(f"regexp_matches({text}, {lit(CONTROL_CHARS_RE)})", f.name, "control_chars")
+        )
     if t in ("string", "enum", "division_code"):
         fs.value_expr = text_expr if is_text else f"CAST({col} AS VARCHAR)"
         if t == "string" and f.max_length:
@@ -294,10 +383,17 @@ class RowSql:
 
 
 def row_sql(
-    contract: Contract, source_types: dict[str, str], *, today: date, now: datetime, person_key_sql
+    contract: Contract,
+    source_types: dict[str, str],
+    *,
+    today: date,
+    now: datetime,
+    person_key_sql,
+    cell_cap: int = 64 * 1024,
 ) -> RowSql:
     fields = {
-        f.name: field_sql(f, source_types[f.name], today=today, now=now) for f in contract.fields
+        f.name: field_sql(f, source_types[f.name], today=today, now=now, cell_cap=cell_cap)
+        for f in contract.fields
     }
     person = contract.person_field
     columns = []
@@ -317,7 +413,13 @@ def row_sql(
         ]
         join = f" LEFT JOIN ids ON src.{q(person.name)} = ids.raw"
     typed_sql = f"SELECT src.*, {', '.join(columns)} FROM src{join}"
-    problems = [p for fs in fields.values() for p in fs.problems]
+    problems = []
+    if "_shape" in source_types:  # pushed JSON rows: a list or an object where a value belongs
+        problems += [
+            _problem(f"contains(_shape, {lit('|' + f.name + '|')})", f.name, "not_scalar")
+            for f in contract.fields
+        ]
+    problems += [p for fs in fields.values() for p in fs.problems]
     for check in contract.checks:
         if check.rule == "le":
             left, right = fields[check.left].value, fields[check.right].value

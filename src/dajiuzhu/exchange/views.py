@@ -8,10 +8,10 @@ from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from dajiuzhu.core.access import AccessDenied
+from dajiuzhu.core.access import AccessDenied, NotFound, is_admin, is_city_wide
+from dajiuzhu.core.errors import ServiceError
 from dajiuzhu.core.models import Department
 from dajiuzhu.core.roles import Role
-from dajiuzhu.core.services import ServiceError
 from dajiuzhu.exchange import charts, exports, selectors, services
 from dajiuzhu.exchange.contracts import (
     CYCLE_LABELS,
@@ -22,6 +22,7 @@ from dajiuzhu.exchange.contracts import (
 )
 from dajiuzhu.exchange.sources import SourceError
 from dajiuzhu.web.decorators import denied, staff_page
+from dajiuzhu.web.forms import posted_id
 from dajiuzhu.web.marks import no_personal_data, shows_personal_data
 
 
@@ -95,9 +96,7 @@ def batches(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"文件已接收(批次{batch.pk}),正在后台校验入库")
                 return redirect("exchange:batch_detail", batch_id=batch.pk)
     datasets = [
-        c
-        for c in selectors.contract_list()
-        if user.role == Role.ADMIN or c.owner == user.department_id
+        c for c in selectors.contract_list() if is_admin(user) or c.owner == user.department_id
     ]
     rows = selectors.batch_list(user=user, dataset=request.GET.get("dataset") or None)
     return render(
@@ -106,7 +105,8 @@ def batches(request: HttpRequest) -> HttpResponse:
         {
             "batches": rows,
             "datasets": datasets,
-            "can_upload": user.role in (Role.DATA_STEWARD, Role.ADMIN),
+            "can_upload": is_admin(user) or (user.role == Role.DATA_STEWARD and is_city_wide(user)),
+            "can_open": selectors.can_open_batches(user),
             "titles": {c.dataset: c.title for c in selectors.contract_list()},
         },
     )
@@ -117,13 +117,16 @@ def batches(request: HttpRequest) -> HttpResponse:
 def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
     batch = selectors.batch_get(user=request.user, batch_id=batch_id)
     contract = get_contract(batch.dataset)
+    can_act = is_admin(request.user) or (
+        request.user.role == Role.DATA_STEWARD
+        and request.user.department_id == batch.department_id
+        and is_city_wide(request.user)
+    )
+    # Supervisors and auditors see the batch and its problem counts, not its quarantine.
     sample = (
         selectors.quarantine_rows(user=request.user, batch_id=batch.pk, with_values=False, limit=50)
-        if batch.rejected
+        if batch.rejected and can_act
         else []
-    )
-    can_act = request.user.role == Role.ADMIN or (
-        request.user.role == Role.DATA_STEWARD and request.user.department_id == batch.department_id
     )
     return render(
         request,
@@ -229,7 +232,7 @@ def quality(request: HttpRequest) -> HttpResponse:
 @staff_page
 def quality_city(request: HttpRequest) -> HttpResponse:
     """City overview for supervisors: every dataset, its latest figures, what is overdue."""
-    if request.user.role not in (Role.SUPERVISOR, Role.ADMIN, Role.AUDITOR):
+    if not is_admin(request.user) and request.user.role not in (Role.SUPERVISOR, Role.AUDITOR):
         return denied(request, "仅监督人员和管理员可以查看全市数据质量总览。")
     rows = selectors.quality_overview(user=request.user)
     chart = mark_safe(charts.overview_chart(rows, "各数据集最新批次质量"))  # noqa: S308 (our own SVG)
@@ -250,34 +253,12 @@ def quality_city(request: HttpRequest) -> HttpResponse:
 def agreements(request: HttpRequest) -> HttpResponse:
     user = request.user
     if request.method == "POST":
-        if user.role != Role.ADMIN:
-            return denied(request, "仅系统管理员可以签订或撤销共享协议。")
-        try:
-            if request.POST.get("action") == "revoke":
-                services.agreement_revoke(
-                    actor=user, agreement_id=int(request.POST.get("agreement_id") or 0)
-                )
-                messages.success(request, "协议已撤销")
-            else:
-                services.agreement_create(
-                    actor=user,
-                    consumer_code=request.POST.get("consumer", "")[:30],
-                    dataset=request.POST.get("dataset", "")[:40],
-                    purpose=request.POST.get("purpose", "")[:20],
-                    fields=[
-                        f.strip()[:40]
-                        for v in request.POST.getlist("fields")
-                        for f in v.split(",")
-                        if f.strip()
-                    ][:50],
-                    scope=request.POST.get("scope", "")[:200],
-                    legal_basis=request.POST.get("legal_basis", "")[:200],
-                    valid_from=_date(request.POST.get("valid_from")),
-                    valid_to=_date(request.POST.get("valid_to")),
-                )
-                messages.success(request, "共享协议已生效")
-        except (ServiceError, ValueError) as exc:
-            messages.error(request, getattr(exc, "message", "日期格式应为YYYY-MM-DD"))
+        if not is_admin(user):
+            return denied(request, "仅市级系统管理员可以签订或撤销共享协议。")
+        if request.POST.get("action") == "revoke":
+            _agreement_revoke(request)
+        else:
+            _agreement_create(request)
         return redirect("exchange:agreements")
     return render(
         request,
@@ -287,11 +268,56 @@ def agreements(request: HttpRequest) -> HttpResponse:
             "departments": _departments(),
             "contracts": selectors.contract_list(),
             "purposes": PURPOSE_LABELS,
-            "is_admin": user.role == Role.ADMIN,
+            "is_admin": is_admin(user),
         },
     )
 
 
-def _date(value: str | None) -> date | None:
-    value = (value or "").strip()
-    return date.fromisoformat(value) if value else None
+AGREEMENT_NOT_FOUND = "未找到该共享协议:编号不存在,请刷新页面后重试"
+
+
+def _agreement_revoke(request: HttpRequest) -> None:
+    agreement_id = posted_id(request, "agreement_id")
+    if agreement_id is None:
+        messages.error(request, AGREEMENT_NOT_FOUND)
+        return
+    try:
+        services.agreement_revoke(actor=request.user, agreement_id=agreement_id)
+    except NotFound:
+        messages.error(request, AGREEMENT_NOT_FOUND)
+    else:
+        messages.success(request, "协议已撤销")
+
+
+def _agreement_create(request: HttpRequest) -> None:
+    post = request.POST
+    try:
+        valid_from = _date(post.get("valid_from"), "生效日期")
+        valid_to = _date(post.get("valid_to"), "失效日期")
+        services.agreement_create(
+            actor=request.user,
+            consumer_code=post.get("consumer", "")[:30],
+            dataset=post.get("dataset", "")[:40],
+            purpose=post.get("purpose", "")[:20],
+            fields=[
+                f.strip()[:40] for v in post.getlist("fields") for f in v.split(",") if f.strip()
+            ][:50],
+            scope=post.get("scope", "")[:200],
+            legal_basis=post.get("legal_basis", "")[:200],
+            valid_from=valid_from,
+            valid_to=valid_to,
+        )
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "共享协议已生效")
+
+
+def _date(value: str | None, label: str) -> date | None:
+    value = (value or "").strip()[:10]
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ServiceError("date.format", f"{label}格式应为YYYY-MM-DD", field="date") from None

@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import date
 
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
 from dajiuzhu.core.access import AccessDenied
 from dajiuzhu.core.apiauth import session_auth
+from dajiuzhu.core.errors import ServiceError
 from dajiuzhu.core.models import User
 from dajiuzhu.core.schemas import ErrorOut
-from dajiuzhu.core.services import ServiceError
 from dajiuzhu.policy import catalogue, engine, selectors, services
 
 router = Router(tags=["救助政策库"])
@@ -24,6 +25,29 @@ def _user(request: HttpRequest) -> User:
     if not isinstance(request.auth, User):
         raise AccessDenied
     return request.auth
+
+
+class StepOut(Schema):
+    step: str
+    label: str
+    limit_days: int | None = Field(None, description="时限（单位见 unit）；空表示受全案时限约束")
+    unit: str = ""
+    counted_from: str | None = None
+
+
+class IntakeOut(Schema):
+    documents: list[str]
+    commitment: bool = Field(..., description="接受告知承诺")
+    missing_documents: bool = Field(..., description="可容缺受理")
+    decided_by_department: str
+    decided_by_level: str = Field(..., description="town 镇（街道）/ district 区（市）")
+    workflow: str = Field(..., description="statutory 法定程序 / short 简易流程")
+    steps: list[StepOut]
+    whole_case_days: int
+    extended_case_days: int | None = None
+    publicity: bool
+    minors_posted: bool | None = None
+    advance_payment: bool = Field(..., description="可先行救助")
 
 
 class ProgrammeOut(Schema):
@@ -40,6 +64,7 @@ class ProgrammeOut(Schema):
     variables: list[str]
     plain: str
     how_to_apply: str
+    intake: IntakeOut
 
 
 class MemberIn(Schema):
@@ -123,16 +148,60 @@ class ParameterOut(Schema):
     reference: str
 
 
-def _programme_out(p) -> ProgrammeOut:
+def _programme_out(p: catalogue.Programme, system) -> ProgrammeOut:
+    today = timezone.localdate()
+    intake = p.intake
+    deadline = selectors.programme_deadline_days(p, on=today, system=system)
+    extended = (
+        selectors.programme_deadline_days(p, on=today, extended=True, system=system)
+        if intake.extended_case
+        else None
+    )
     return ProgrammeOut(
-        **{**p.__dict__, "documents": list(p.documents), "variables": list(p.variables)}
+        code=p.code,
+        name=p.name,
+        department=p.department,
+        category=p.category,
+        target=p.target,
+        benefit=p.benefit,
+        legal_basis=p.legal_basis,
+        documents=list(intake.documents),
+        commitment=intake.commitment,
+        deadline_days=deadline,
+        variables=list(p.variables),
+        plain=p.plain,
+        how_to_apply=p.how_to_apply,
+        intake=IntakeOut(
+            documents=list(intake.documents),
+            commitment=intake.commitment,
+            missing_documents=intake.missing_documents,
+            decided_by_department=intake.decided_by.department,
+            decided_by_level=intake.decided_by.level,
+            workflow=intake.workflow,
+            steps=[
+                StepOut(
+                    step=s.step,
+                    label=s.label,
+                    limit_days=s.days,
+                    unit=s.unit_zh,
+                    counted_from=s.counted_from,
+                )
+                for s in selectors.programme_steps(p, on=today, system=system)
+            ],
+            whole_case_days=deadline,
+            extended_case_days=extended,
+            publicity=intake.publicity is not None,
+            minors_posted=intake.publicity.minors if intake.publicity else None,
+            advance_payment=intake.advance_payment is not None,
+        ),
     )
 
 
 @router.get("/policy/programmes", response=list[ProgrammeOut], auth=None, openapi_extra=NONE)
 def programmes(request: HttpRequest):
     """The catalogue of the 32 programmes (救助政策库)."""
-    return [_programme_out(p) for p in catalogue.load_catalogue()]
+    system = selectors.policy_system()
+    return [_programme_out(p, system) for p in catalogue.load_catalogue()]
 
 
 @router.get(
@@ -143,7 +212,7 @@ def programmes(request: HttpRequest):
 )
 def programme(request: HttpRequest, code: str):
     try:
-        return _programme_out(catalogue.programme(code))
+        return _programme_out(catalogue.programme(code), selectors.policy_system())
     except KeyError:
         return Status(404, {"code": "not_found", "message": "没有该救助政策"})
 
@@ -153,7 +222,7 @@ def programme(request: HttpRequest, code: str):
 )
 def calculate(request: HttpRequest, payload: CalculateIn):
     """The self-check: which programmes may apply, with amounts and reasons. Nothing stored."""
-    month = payload.month or date.today().strftime("%Y-%m")
+    month = payload.month or timezone.localdate().strftime("%Y-%m")
     members = [m.dict() for m in payload.members]
     working = sum(1 for m in members if 18 <= m["age"] <= 59)
     for i, m in enumerate(members):

@@ -4,8 +4,9 @@ estimate and the reasons. Nothing is stored."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal, InvalidOperation
+
+from django.utils import timezone
 
 from dajiuzhu.policy import engine
 
@@ -116,5 +117,5 @@ def parse(data) -> Answers:
 
 
 def estimate(answers: Answers, *, system, month: str | None = None) -> engine.Explanation:
-    month = month or date.today().strftime("%Y-%m")
+    month = month or timezone.localdate().strftime("%Y-%m")
     return engine.explain(system, month, answers.members, answers.household)

@@ -15,7 +15,7 @@ def register(sub, command) -> None:
 
 
 def cmd_find_eligible(args: argparse.Namespace) -> int:
-    from dajiuzhu.cli import setup_django
+    from dajiuzhu.bootstrap import setup as setup_django
 
     setup_django()
     from dajiuzhu.core.services import ServiceError

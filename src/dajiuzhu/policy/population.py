@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from dajiuzhu.core.errors import UserError
 from dajiuzhu.exchange import lake
-from dajiuzhu.policy import inputs
+from dajiuzhu.policy import catalogue, inputs
 from dajiuzhu.policy.engine import PolicyError, simulate
 
 KIND_INDEX = {
@@ -51,17 +52,15 @@ PERSON_OUTPUTS = [
     "single_person_dibao_eligible",
     "single_person_dibao_amount",
 ]
-# Programmes a household or person may be a candidate for, and the labels of the summary.
+# Results of the catalogue a household or person may be a candidate for (in the order of the
+# summary), with their labels.
+CANDIDATE_RESULTS = ("dibao", "dibian", "zhichu", "tekun", "single_person_dibao")
 PROGRAMMES = {
-    "dibao": "最低生活保障",
-    "dibian": "低保边缘家庭",
-    "zhichu": "支出型困难家庭",
-    "tekun": "特困人员救助供养",
-    "single_person_dibao": "单人保",
+    r.code: r.label for code in CANDIDATE_RESULTS for r in catalogue.results() if r.code == code
 }
 
 
-class PopulationError(ValueError):
+class PopulationError(UserError, ValueError):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
@@ -350,12 +349,9 @@ def find_candidates(
     # A person already covered for basic living (特困 or 低保, personally or through the
     # household) is not a candidate for the other basic-living programme.
     basic = rec["p_tekun"] | rec["p_dibao"] | rec["hh_dibao"][hidx]
-    # 特困 candidates must also pass the household asset test: the rules as written have none
-    # for 特困, but the city's 特困 property conditions exist, and without it every pensioner
-    # with savings who lives alone on a resident pension would be flagged.
-    tekun_screen = r["tekun_eligible"].astype(bool) & r["assets_within_limits"].astype(bool)[hidx]
+    # (特困 includes the household's asset test: 无生活来源, 民发〔2021〕43号 第六条.)
     person_rules = {
-        "tekun": (tekun_screen, basic, r["tekun_support"]),
+        "tekun": (r["tekun_eligible"], basic, r["tekun_support"]),
         "single_person_dibao": (
             r["single_person_dibao_eligible"],
             basic,

@@ -10,12 +10,13 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.utils import timezone
 
-from dajiuzhu.core.access import NotFound, division_in_scope, require_role
+from dajiuzhu.core.access import require_role
 from dajiuzhu.core.audit import audit_record
+from dajiuzhu.core.errors import ServiceError
 from dajiuzhu.core.models import Division, User
 from dajiuzhu.core.roles import Purpose, Role
-from dajiuzhu.core.services import ServiceError
 from dajiuzhu.policy import engine
+from dajiuzhu.policy.access import access_candidate_by_id
 from dajiuzhu.policy.models import (
     Candidate,
     CandidateStatus,
@@ -26,9 +27,6 @@ from dajiuzhu.policy.models import (
 from dajiuzhu.policy.selectors import policy_system
 
 log = logging.getLogger("dajiuzhu.policy")
-CANDIDATE_ROLES = frozenset(
-    {Role.WINDOW_CLERK, Role.CASEWORKER, Role.APPROVER, Role.GRID_WORKER, Role.ADMIN}
-)
 
 
 @transaction.atomic
@@ -156,10 +154,7 @@ def _record(run: EligibilityRun, result, sources: list[dict]) -> None:
 def candidate_follow_up(
     *, actor: User, candidate_id: int, status: str, note: str = ""
 ) -> Candidate:
-    require_role(actor, CANDIDATE_ROLES)
-    candidate = Candidate.objects.select_for_update().filter(pk=candidate_id).first()
-    if candidate is None or not division_in_scope(actor, candidate.division_code):
-        raise NotFound
+    candidate = access_candidate_by_id(actor, candidate_id, for_update=True)
     if status not in (
         CandidateStatus.CONTACTED,
         CandidateStatus.APPLIED,

@@ -1,17 +1,20 @@
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from dajiuzhu.core.access import AccessDenied, NotFound, is_staff_user
+from dajiuzhu.core.errors import ServiceError
 from dajiuzhu.core.models import Department
 from dajiuzhu.core.roles import Role
-from dajiuzhu.core.services import ServiceError
 from dajiuzhu.policy import calculator, catalogue, engine, selectors, services
+from dajiuzhu.policy.access import CANDIDATE_ROLES
 from dajiuzhu.policy.models import CandidateStatus
 from dajiuzhu.policy.population import PROGRAMMES
 from dajiuzhu.web.marks import no_personal_data, shows_personal_data
@@ -47,11 +50,47 @@ def programme_detail(request: HttpRequest, code: str) -> HttpResponse:
         p = catalogue.programme(code)
     except KeyError:
         raise Http404 from None
+    today = timezone.localdate()
+    system = selectors.policy_system()
+    departments = _departments()
+    decided_by = p.intake.decided_by
     return render(
         request,
         "policy/programme_detail.html",
-        {"p": p, "department": _departments().get(p.department, p.department)},
+        {
+            "p": p,
+            "department": departments.get(p.department, p.department),
+            "deadline_days": selectors.programme_deadline_days(p, on=today, system=system),
+            "steps": selectors.programme_steps(p, on=today, system=system),
+            "decided_by": departments.get(decided_by.department, decided_by.department),
+            "level": {"town": "镇（街道）", "district": "区（市）"}[decided_by.level],
+        },
     )
+
+
+UNIT_LABELS = {
+    "currency-CNY": "元",
+    "month": "月",
+    "/1": "比例",
+    "day": "自然日",
+    "working-day": "工作日",
+    "year": "年",
+}
+_ILLUSTRATIVE = re.compile(r"\s*[;；]?\s*illustrative\s*(—|-)?\s*")
+_LATIN_ASIDE = re.compile(
+    r"[（(][A-Za-z][A-Za-z .,:;'’“”\-]*[)）]"  # (city statistics as reported …)
+    r"|[（(]RULES\.md[^)）]*[)）]"  # (RULES.md“…”)
+    r"|[，,]\s*[A-Za-z][A-Za-z .]*(?=[)）])"  # （已确认，the seed）
+)
+
+
+def _zh(text: str) -> tuple[str, bool]:
+    """A parameter's description or reference as staff read it: the English "illustrative"
+    tag becomes a flag (shown as 示意) and English asides for developers are left out."""
+    text = text or ""
+    illustrative = "illustrative" in text
+    text = _ILLUSTRATIVE.sub("", text)
+    return _LATIN_ASIDE.sub("", text).strip(), illustrative
 
 
 def _parameter_rows(system) -> list[dict]:
@@ -70,12 +109,16 @@ def _parameter_rows(system) -> list[dict]:
                     ),
                     reverse=True,
                 )
+                description, flagged = _zh(child.description or "")
+                reference, cited = _zh((child.metadata or {}).get("reference", ""))
+                unit = (child.metadata or {}).get("unit", "")
                 rows.append(
                     {
                         "name": path,
-                        "description": child.description or "",
-                        "unit": (child.metadata or {}).get("unit", ""),
-                        "reference": (child.metadata or {}).get("reference", ""),
+                        "description": description,
+                        "illustrative": flagged or cited,
+                        "unit": UNIT_LABELS.get(unit, unit),
+                        "reference": reference,
                         "values": values,
                     }
                 )
@@ -176,7 +219,7 @@ def candidates(request: HttpRequest) -> HttpResponse:
             "links": links,
             "status": request.GET.get("status", CandidateStatus.OPEN),
             "programme": request.GET.get("programme", ""),
-            "can_follow": request.user.role in services.CANDIDATE_ROLES,
+            "can_follow": request.user.role in CANDIDATE_ROLES,
         },
     )
 

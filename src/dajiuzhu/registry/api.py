@@ -90,7 +90,7 @@ class CategoryOut(Schema):
     current: bool
 
 
-class MemberOut(Schema):
+class HouseholdMemberOut(Schema):
     person_id: int
     name: str
     sex: str
@@ -106,11 +106,11 @@ class MemberOut(Schema):
 
 class HouseholdFileOut(Schema):
     household: HouseholdOut
-    members: list[MemberOut]
+    members: list[HouseholdMemberOut]
     id_numbers_masked: bool
 
 
-class MemberIn(Schema):
+class HouseholdMemberIn(Schema):
     person_id: int
     relation: Relation
     start_date: date
@@ -240,7 +240,9 @@ def household_detail(
     return HouseholdFileOut(
         household=f.household,
         members=[
-            MemberOut(**{**vars(m), "categories": [CategoryOut(**vars(c)) for c in m.categories]})
+            HouseholdMemberOut(
+                **{**vars(m), "categories": [CategoryOut(**vars(c)) for c in m.categories]}
+            )
             for m in f.members
         ],
         id_numbers_masked=f.id_numbers_masked,
@@ -252,7 +254,7 @@ def household_detail(
     response={201: HouseholdRowOut, **ERRORS},
     openapi_extra={"x-personal-data": "household"},
 )
-def member_add(request: HttpRequest, household_id: int, payload: MemberIn):
+def member_add(request: HttpRequest, household_id: int, payload: HouseholdMemberIn):
     user = _user(request)
     household = selectors.household_get(user=user, household_id=household_id)
     person = selectors.person_get(user=user, person_id=payload.person_id, purpose=Purpose.CASEWORK)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from dajiuzhu.core import crypto
 from dajiuzhu.core.access import (
+    AccessDenied,
     NotFound,
+    is_admin,
     require_purpose,
     require_role,
     scope_q,
@@ -17,6 +21,7 @@ from dajiuzhu.core.access import (
     sees_full_phone,
 )
 from dajiuzhu.core.audit import audit_record
+from dajiuzhu.core.errors import ServiceError
 from dajiuzhu.core.idnumber import (
     InvalidIdNumber,
     mask_id_number,
@@ -25,7 +30,6 @@ from dajiuzhu.core.idnumber import (
 )
 from dajiuzhu.core.models import AuditEvent, User
 from dajiuzhu.core.roles import REGISTRY_READ_ROLES
-from dajiuzhu.core.services import ServiceError
 from dajiuzhu.registry.models import Category, HardshipCategory, Household, Membership, Person
 
 # Audit actions shown as a household's history of changes, with their Chinese labels.
@@ -101,6 +105,36 @@ def display_id_number(user: User, person: Person) -> str:
     return number if sees_full_id(user) else mask_id_number(number)
 
 
+def id_numbers_for_keys(
+    *, actor: User | None, keys: Iterable[int], purpose: str, reason: str
+) -> dict[int, str]:
+    """Re-identify pseudonymised persons for an export: ``person_key`` → full ID number, for the
+    persons the registry knows. The registry is the only place a ``person_key`` becomes a person
+    again; only administrators and the roles that see full ID numbers (or the CLI,
+    ``actor=None``) may, and the read is audited with its purpose, its reason and how many
+    persons it named."""
+    if actor is not None and not (is_admin(actor) or sees_full_id(actor)):
+        raise AccessDenied("您的角色无权导出完整身份证号码")
+    require_purpose(purpose)
+    wanted = list(set(keys))
+    numbers: dict[int, str] = {}
+    for start in range(0, len(wanted), 5000):
+        for key, blob in Person.objects.filter(
+            person_key__in=wanted[start : start + 5000]
+        ).values_list("person_key", "id_number_enc"):
+            numbers[key] = crypto.decrypt(blob, field="person.id_number")
+    audit_record(
+        actor=actor,
+        action="person.reidentify",
+        object_type="person",
+        object_id="*",
+        purpose=purpose,
+        label=None if actor else "cli",
+        detail={"reason": reason, "asked": len(wanted), "found": len(numbers)},
+    )
+    return numbers
+
+
 def display_phone(user: User, person: Person) -> str:
     if not person.phone_enc:
         return ""
@@ -121,7 +155,7 @@ def household_file(*, user: User, household_id: int, purpose: str) -> HouseholdF
     """The household file (一户一档): members, categories with dates, history. Audited."""
     require_purpose(purpose)
     household = household_get(user=user, household_id=household_id)
-    today = date.today()
+    today = timezone.localdate()
     memberships = (
         Membership.objects.filter(household=household, end_date__isnull=True)
         .select_related("person", "person__hukou_division")

@@ -14,6 +14,7 @@ from django.db import transaction
 from dajiuzhu.core import crypto
 from dajiuzhu.core.access import NotFound, division_in_scope, require_role
 from dajiuzhu.core.audit import audit_record
+from dajiuzhu.core.errors import ServiceError
 from dajiuzhu.core.idnumber import (
     InvalidIdNumber,
     InvalidPhone,
@@ -22,7 +23,7 @@ from dajiuzhu.core.idnumber import (
 )
 from dajiuzhu.core.models import Division, User
 from dajiuzhu.core.roles import REGISTRY_WRITE_ROLES, Purpose
-from dajiuzhu.core.services import ServiceError
+from dajiuzhu.core.text import has_control_chars
 from dajiuzhu.registry import bulk
 from dajiuzhu.registry.models import (
     Category,
@@ -45,6 +46,16 @@ def _check_writer(actor: User | None, division_code: str) -> None:
         raise NotFound
 
 
+def _refuse_duplicate(actor: User | None, divisions: list[str | None], error: ServiceError):
+    """A record with that ID number (household number) exists. Say so only to a user who may
+    see it; anyone else gets exactly what a look-up answers for a record outside their scope
+    (404 not_found), so that creation is no oracle of who is registered elsewhere. Such a person
+    comes into the user's jurisdiction through the 户籍 data (a registered move), not here."""
+    if actor is None or any(division_in_scope(actor, code) for code in divisions):
+        raise error
+    raise NotFound
+
+
 def _division(code: str | None, *, field: str) -> Division:
     division = Division.objects.filter(code=code or "").first()
     if division is None:
@@ -58,7 +69,19 @@ def _clean_name(name: str) -> str:
         raise ServiceError("person.name_required", "姓名不能为空", field="name")
     if len(name) > NAME_MAX:
         raise ServiceError("person.name_too_long", f"姓名不能超过{NAME_MAX}个字", field="name")
+    _refuse_control_chars(name, field="name", label="姓名", single_line=True)
     return name
+
+
+def _refuse_control_chars(text: str, *, field: str, label: str, single_line: bool) -> None:
+    """NUL and other control characters never reach the registry (PostgreSQL refuses NUL
+    outright; the others corrupt pages and exports). The message does not repeat the value."""
+    if has_control_chars(text, single_line=single_line):
+        raise ServiceError(
+            f"{field}.control_chars",
+            f"{label}含有控制字符(如 NUL{'、换行' if single_line else ''}),请删除后重试",
+            field=field,
+        )
 
 
 @transaction.atomic
@@ -83,12 +106,22 @@ def person_create(
         if residence_division_code
         else None
     )
+    digest = crypto.id_digest(parsed.number)
+    # Looked up before the scope check, so that both refusals below cost the same work.
+    existing = (
+        Person.objects.filter(id_index=digest.hex())
+        .only("pk", "hukou_division_id", "residence_division_id")
+        .first()
+    )
     _check_writer(actor, hukou.code)
     if status not in PersonStatus.values:
         raise ServiceError("person.status", "人口状态不正确", field="status")
-    digest = crypto.id_digest(parsed.number)
-    if Person.objects.filter(id_index=digest.hex()).exists():
-        raise ServiceError("person.duplicate", "该身份证号码已登记", field="id_number")
+    if existing is not None:
+        _refuse_duplicate(
+            actor,
+            [existing.hukou_division_id, existing.residence_division_id],
+            ServiceError("person.duplicate", "该身份证号码已登记", field="id_number"),
+        )
     person = Person(
         id_number_enc=crypto.encrypt(parsed.number, field="person.id_number"),
         id_index=digest.hex(),
@@ -130,10 +163,17 @@ def household_create(
         )
     if len(address or "") > 200:
         raise ServiceError("household.address", "地址不能超过200个字", field="address")
+    _refuse_control_chars(household_no, field="household_no", label="户号", single_line=True)
+    _refuse_control_chars(address or "", field="address", label="地址", single_line=False)
     division = _division(division_code, field="division")
+    existing = Household.objects.filter(household_no=household_no).only("division_id").first()
     _check_writer(actor, division.code)
-    if Household.objects.filter(household_no=household_no).exists():
-        raise ServiceError("household.duplicate", "该户号已存在", field="household_no")
+    if existing is not None:
+        _refuse_duplicate(
+            actor,
+            [existing.division_id],
+            ServiceError("household.duplicate", "该户号已存在", field="household_no"),
+        )
     household = Household.objects.create(
         household_no=household_no, division=division, address=address or ""
     )

@@ -48,8 +48,16 @@ def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
             {"title": "无权访问", "message": "您的角色无权查看家庭档案。"},
             status=403,
         )
+    from dajiuzhu.web.household_links import household_links
+
+    links = household_links(
+        user=request.user,
+        household=f.household,
+        person_ids=[m.person_id for m in f.members],
+        purpose=_purpose(request),
+    )
     return render(
         request,
         "registry/household_detail.html",
-        {"f": f, "purposes": Purpose.choices, "purpose": _purpose(request)},
+        {"f": f, "purposes": Purpose.choices, "purpose": _purpose(request), "links": links},
     )

@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from dajiuzhu.synth import figures
+
 # Early-warning targets for the full city (5,000,000 persons), per year: the seed's 3,944
 # MED_RETURN and 6,563 MED_FALL warnings over about two years.
 CITY_PERSONS = 5_000_000
@@ -28,36 +30,40 @@ DEATH_RATE = 0.007
 DISABILITY_RATE = 0.06
 SEVERE_SHARE = 0.25  # grade 1-2 among certificate holders (1.5 % of persons)
 
-# Per-capita disposable income of Changzhou residents (2020 and 2022 as reported; the others
-# interpolated/extrapolated, illustrative).
-_DISPOSABLE_INCOME = {2019: 49_800, 2020: 52_080, 2021: 55_900, 2022: 59_514}
-
-# 低保 standard yuan/person/month by effective date (2022-07-01 and 2023-07-01 as in
-# RULES.md; the earlier ones illustrative, for start dates of old records).
-_STANDARDS = [
+# The policy figures themselves (standards, disposable income) come from the rules' dated
+# parameters (dajiuzhu.synth.figures). The generator's own history below covers only what
+# the parameters do not: per-capita disposable income of years without a published figure
+# (interpolated / extrapolated, illustrative) and 低保 standards before the first published
+# one (for the start dates of old records; illustrative).
+_DISPOSABLE_INCOME = {2019: 49_800, 2021: 55_900}
+_STANDARDS_BEFORE_PARAMETERS = [
     (date(2018, 7, 1), 820),
     (date(2019, 7, 1), 865),
     (date(2020, 7, 1), 910),
     (date(2021, 7, 1), 955),
-    (date(2022, 7, 1), 1_005),
-    (date(2023, 7, 1), 1_070),
 ]
 
 
-def disposable_income(year: int) -> int:
+def disposable_income(year: int) -> float:
+    published = figures.disposable_income_of(year)
+    if published is not None:
+        return published
     if year in _DISPOSABLE_INCOME:
-        return _DISPOSABLE_INCOME[year]
+        return float(_DISPOSABLE_INCOME[year])
     if year > 2022:
-        return round(_DISPOSABLE_INCOME[2022] * 1.046 ** (year - 2022))
-    return round(_DISPOSABLE_INCOME[2019] / 1.065 ** (2019 - year))
+        return float(round(disposable_income(2022) * 1.046 ** (year - 2022)))
+    return float(round(_DISPOSABLE_INCOME[2019] / 1.065 ** (2019 - year)))
 
 
-def dibao_standard(on: date) -> int:
+def dibao_standard(on: date) -> float:
+    published = figures.standard_on(on)
+    if published is not None:
+        return published
     value = 780
-    for start, amount in _STANDARDS:
+    for start, amount in _STANDARDS_BEFORE_PARAMETERS:
         if on >= start:
             value = amount
-    return value
+    return float(value)
 
 
 _VIEWS = (
@@ -88,16 +94,17 @@ WHERE settlement_date BETWEEN p.y0 AND p.y1 GROUP BY 1;
 CREATE TEMP TABLE ins AS
 SELECT DISTINCT id_number FROM insured_persons, p WHERE year = p.yr;
 -- households in December of the year: living members; counted income (as the platform
--- counts it) = the year's average wage - min(20 %, 500) + the year's average employee
--- pension (resident pensions are exempt)
+-- counts it) = the year's average wage - min(rate × wage, cap) + the year's average
+-- employee pension (resident pensions are exempt)
 CREATE TEMP TABLE inc AS
 WITH w AS (SELECT id_number, sum(wage) / 12.0 AS wage FROM wages, p
            WHERE month BETWEEN p.mjan AND p.mdec GROUP BY 1),
      q AS (SELECT id_number, sum(amount) / 12.0 AS pension FROM pensions, p
            WHERE pension_type = 'employee' AND month BETWEEN p.mjan AND p.mdec GROUP BY 1)
 SELECT h.household_no, count(*) AS n,
-       sum(coalesce(w.wage - least(0.2 * w.wage, 500), 0) + coalesce(q.pension, 0)) AS income
-FROM hukou h LEFT JOIN w USING (id_number) LEFT JOIN q USING (id_number)
+       sum(coalesce(w.wage - least(p.cost_rate * w.wage, p.cost_cap), 0)
+           + coalesce(q.pension, 0)) AS income
+FROM hukou h LEFT JOIN w USING (id_number) LEFT JOIN q USING (id_number), p
 WHERE h.status = 'normal' GROUP BY 1;
 CREATE TEMP TABLE assets AS
 WITH m AS (SELECT id_number, household_no FROM hukou WHERE status = 'normal'),
@@ -111,7 +118,7 @@ est AS (SELECT m.household_no FROM real_estate r JOIN m USING (id_number)
 bus AS (SELECT DISTINCT m.household_no FROM businesses b JOIN m USING (id_number)
         WHERE b.status = 'active')
 SELECT i.household_no, i.n, i.income / i.n AS pm,
-       coalesce(dep.fin, 0) / i.n <= 24 * p.s
+       coalesce(dep.fin, 0) / i.n <= p.months * p.s
        AND veh.household_no IS NULL AND est.household_no IS NULL
        AND bus.household_no IS NULL AS assets_ok
 FROM inc i CROSS JOIN p LEFT JOIN dep USING (household_no)
@@ -203,6 +210,7 @@ def measure(out_dir: Path, year: int) -> dict[str, float | int]:
     import duckdb
 
     out_dir = Path(out_dir)
+    f = figures.figures(date(year, 12, 1))
     con = duckdb.connect()
     try:
         con.execute("SET enable_progress_bar = false")
@@ -217,7 +225,8 @@ def measure(out_dir: Path, year: int) -> dict[str, float | int]:
             rel.create_view(name)
         con.execute(
             "CREATE TEMP TABLE p AS SELECT ?::INTEGER AS yr, ?::DATE AS y0, ?::DATE AS y1, "
-            "?::VARCHAR AS mjan, ?::VARCHAR AS mdec, ?::DOUBLE AS s, ?::DOUBLE AS di",
+            "?::VARCHAR AS mjan, ?::VARCHAR AS mdec, ?::DOUBLE AS s, ?::DOUBLE AS di, "
+            "?::DOUBLE AS cost_rate, ?::DOUBLE AS cost_cap, ?::DOUBLE AS months",
             [
                 year,
                 date(year, 1, 1),
@@ -226,6 +235,9 @@ def measure(out_dir: Path, year: int) -> dict[str, float | int]:
                 f"{year}-12",
                 float(dibao_standard(date(year, 12, 1))),
                 float(disposable_income(year - 1)),
+                f.cost_rate,
+                f.cost_cap,
+                f.financial_months,
             ],
         )
         con.execute(_PREPARE)

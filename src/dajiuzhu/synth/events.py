@@ -7,6 +7,7 @@ import numpy as np
 import pyarrow as pa
 
 from dajiuzhu.synth import codes
+from dajiuzhu.synth.assistance import LINSHI
 from dajiuzhu.synth.people import Chunk, date_array, expand, ids_for
 from dajiuzhu.synth.world import State
 
@@ -197,10 +198,11 @@ def temporary_assistance_rows(ch: Chunk, rng: np.random.Generator) -> dict[str, 
     ok = ch.living[recipient]
     recipient, day = recipient[ok], day[ok]
     start = np.minimum(day + rng.integers(15, 60, day.size), w.ref)
-    amount = np.rint(s * rng.uniform(1.0, 6.0, day.size) / 100.0) * 100.0
+    cap = w.figures.linshi_cap_months  # 急难型: at most this many months of the standard
+    amount = np.rint(s * rng.uniform(1.0, cap, day.size) / 100.0) * 100.0
     return {
         "person": recipient,
-        "program": np.full(recipient.size, 4, dtype=np.int64),
+        "program": np.full(recipient.size, LINSHI, dtype=np.int64),
         "start": start,
         "end": start,
         "cents": (amount * 100).astype(np.int64),

@@ -30,10 +30,20 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from dajiuzhu.synth import calibration, economy, events, health, people
+from dajiuzhu.synth import (
+    assets,
+    assistance,
+    calibration,
+    events,
+    health,
+    income,
+    payments,
+    people,
+)
 from dajiuzhu.synth.world import State, World, build_world, new_state, stream
 
 CHUNK_PERSONS = 200_000
+KNOWN_ANSWER = "_known_answer"  # the generator's known answer, written on request
 XLSX_MAX_ROWS = 1_048_576  # per sheet, the header row included
 FORMATS = ("parquet", "csv", "xlsx")
 
@@ -142,6 +152,17 @@ SCHEMAS: dict[str, pa.Schema] = {
         ]
     ),
     "disposable_income": pa.schema([("year", _I), ("amount", _F)]),
+    "assistance_payments": pa.schema(
+        [
+            ("payment_id", _S),
+            ("id_number", _S),
+            ("program_code", _S),
+            ("household_no", _S),
+            ("month", _S),
+            ("amount", _F),
+            ("paid_date", _D),
+        ]
+    ),
 }
 DATASETS = tuple(SCHEMAS)
 
@@ -161,6 +182,7 @@ _DICTIONARY = {
     "traffic_accidents": ["injury"],
     "incidents": ["kind", "loss_level"],
     "assistance_recipients": ["program_code"],
+    "assistance_payments": ["program_code", "month"],
 }
 # A lower bound of the rows per person of the longest dataset (claims are calibrated to 12 a
 # person): above it xlsx is refused before any work; otherwise the exact count decides.
@@ -331,19 +353,19 @@ def _chunk(world: World, state: State, index: int, n_persons: int) -> tuple[dict
     people.disability(ch, rng(6))
     address_h = people.addresses(ch, rng(7))
 
-    economy.classes(ch, rng(10))
-    economy.employment(ch, rng(11))
-    economy.plan_incomes(ch, rng(12))
+    income.classes(ch, rng(10))
+    income.employment(ch, rng(11))
+    income.plan_incomes(ch, rng(12))
     out: dict[str, pa.Table] = {}
-    out["wages"] = economy.wages_table(ch)
-    out["pensions"] = economy.pensions_table(ch)
-    out["unemployment"] = economy.unemployment_table(ch, rng(14))
-    out["provident_fund"] = economy.provident_table(ch, rng(15))
-    economy.assets(ch, state, rng(16))
+    out["wages"] = income.wages_table(ch)
+    out["pensions"] = income.pensions_table(ch)
+    out["unemployment"] = income.unemployment_table(ch, rng(14))
+    out["provident_fund"] = income.provident_table(ch, rng(15))
+    assets.assets(ch, state, rng(16))
     out.update(ch.tables_assets)
-    economy.eligibility(ch, rng(17))
-    rows = economy.recipients_rows(ch)
-    economy.assistance_window(ch, rows)
+    assistance.eligibility(ch, rng(17))
+    rows = assistance.recipients_rows(ch)
+    assistance.assistance_window(ch, rows)
 
     out["insured_persons"] = health.insurance(ch, rng(20))
     out["medical_claims"] = health.claims(ch, state, rng(21))
@@ -353,7 +375,8 @@ def _chunk(world: World, state: State, index: int, n_persons: int) -> tuple[dict
         events.temporary_assistance_rows(ch, rng(32)),
         health.medical_assistance_rows(ch, rng(33)),
     ]
-    out["assistance_recipients"] = economy.recipients_table(ch, rows, extra)
+    out["assistance_recipients"] = assistance.recipients_table(ch, rows, extra)
+    out["assistance_payments"] = payments.payments_table(ch, state, rows, rng(42))
 
     status = np.where(ch.dead, 1, np.where(ch.moved, 2, 0))
     out["hukou"] = pa.table(
@@ -381,6 +404,7 @@ def _chunk(world: World, state: State, index: int, n_persons: int) -> tuple[dict
         }
     )
     out["disability_certificates"] = people.disability_table(ch)
+    out[KNOWN_ANSWER] = assistance.known_answer(ch)
     return out, _chunk_stats(ch)
 
 
@@ -429,10 +453,22 @@ def _chunk_sizes(persons: int) -> list[int]:
     return [base + (1 if i < rest else 0) for i in range(n)]
 
 
-def generate(*, persons: int, seed: int, year: int, out_dir: Path, fmt: str = "parquet") -> dict:
+def generate(
+    *,
+    persons: int,
+    seed: int,
+    year: int,
+    out_dir: Path,
+    fmt: str = "parquet",
+    known_answer: bool = False,
+) -> dict:
     """Write the synthetic population's datasets into ``out_dir``; return a summary:
     ``{"persons", "households", "seed", "year", "format", "rows": {dataset: n},
-    "seconds", "stats": {...}}``."""
+    "seconds", "stats": {...}}``.
+
+    With ``known_answer`` also ``out_dir/_known_answer.parquet``: per household, what the
+    generator knows to be true for December of ``year`` (:func:`assistance.known_answer`) —
+    the answer 政策找人 is tested against. The datasets are the same either way."""
     t0 = time.perf_counter()
     _check_args(persons, seed, year, fmt)
     persons, seed, year = int(persons), int(seed), int(year)
@@ -445,9 +481,15 @@ def generate(*, persons: int, seed: int, year: int, out_dir: Path, fmt: str = "p
     writer = _Writer(sink)
     writer.start()
     stats: dict[str, float] = {}
+    answers = None
     try:
         for index, n in enumerate(_chunk_sizes(persons)):
             tables, st = _chunk(world, state, index, n)
+            answer = tables.pop(KNOWN_ANSWER)
+            if known_answer:
+                if answers is None:
+                    answers = pq.ParquetWriter(out_dir / f"{KNOWN_ANSWER}.parquet", answer.schema)
+                answers.write_table(answer)
             for k, v in st.items():
                 stats[k] = stats.get(k, 0) + v
             writer.put(tables)
@@ -463,11 +505,16 @@ def generate(*, persons: int, seed: int, year: int, out_dir: Path, fmt: str = "p
         writer.put({"disposable_income": income})
         writer.finish()
         sink.close()
+        if answers is not None:
+            answers.close()
     except BaseException:
         if writer.is_alive():
             writer.queue.put(None)
             writer.join()
         sink.abort()
+        if answers is not None:
+            with contextlib.suppress(Exception):  # best effort while failing
+                answers.close()
         raise
     return {
         "persons": persons,

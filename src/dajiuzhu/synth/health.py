@@ -16,8 +16,8 @@ import pyarrow as pa
 
 from dajiuzhu.synth import calibration as cal
 from dajiuzhu.synth import codes
-from dajiuzhu.synth.economy import NEVER
-from dajiuzhu.synth.people import Chunk, date_array, ids_for
+from dajiuzhu.synth.assistance import YILIAO
+from dajiuzhu.synth.people import NEVER, Chunk, date_array, ids_for
 from dajiuzhu.synth.world import State
 
 BETA = 1.65  # tail index of the yearly out-of-pocket distribution
@@ -238,7 +238,7 @@ def medical_assistance_rows(ch: Chunk, rng: np.random.Generator) -> dict[str, np
     amount = np.rint(np.minimum(ch.x_year[person] * rng.uniform(0.2, 0.5, person.size), 50_000))
     return {
         "person": person,
-        "program": np.full(person.size, 5, dtype=np.int64),
+        "program": np.full(person.size, YILIAO, dtype=np.int64),
         "start": start,
         "end": start,
         "cents": (amount * 100).astype(np.int64),

@@ -13,9 +13,10 @@ from dajiuzhu.synth import calibration, codes
 from dajiuzhu.synth.world import State, World
 
 HEAD, SPOUSE, CHILD, PARENT, GRANDCHILD, SIBLING, OTHER = range(7)
+NEVER = 2**31 - 1  # a day number: never (an open end, no death)
 RELATIONS = ["head", "spouse", "child", "parent", "grandchild", "sibling", "other"]
 KINDS = ["visual", "hearing", "speech", "physical", "intellectual", "psychiatric", "multiple"]
-PHYSICAL, INTELLECTUAL, PSYCHIATRIC = 3, 4, 5
+VISUAL, PHYSICAL, INTELLECTUAL, PSYCHIATRIC, MULTIPLE = 0, 3, 4, 5, 6
 
 # Household templates: relations of the members and share of households. Sizes come out as
 # 1: 25 %, 2: 30 %, 3: 22 %, 4: 12 %, 5: 7 %, 6: 4 % (mean about 2.6, Jiangsu).
@@ -69,6 +70,9 @@ class Chunk:
         # Only reached for attributes no stage has set yet (lets type checkers accept the
         # dynamic attributes).
         raise AttributeError(f"chunk has no {name!r} yet (stage order?)")
+
+    def __setattr__(self, name: str, value: Any) -> None:  # the stages add arrays freely
+        super().__setattr__(name, value)
 
 
 def expand(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:

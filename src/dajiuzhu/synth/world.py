@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 
 from dajiuzhu.synth import calibration, codes, names
+from dajiuzhu.synth.figures import Figures, figures
 
 # Share of the city's population by district (2020 census, rounded).
 DISTRICT_WEIGHT = {
@@ -76,6 +77,7 @@ class World:
     month_days: np.ndarray = field(default_factory=lambda: np.zeros(0))  # 25 month starts
     months: pa.Array | None = None  # 24 'YYYY-MM'
     standard: float = 0.0  # 低保 standard for December of year
+    figures: Figures | None = None  # the policy figures of December of year
     di_prev: float = 0.0  # disposable income of year - 1
     district_codes: np.ndarray = field(default_factory=lambda: np.zeros(0))
     district_names: list[str] = field(default_factory=list)
@@ -144,6 +146,7 @@ def build_world(*, seed: int, year: int, persons: int) -> World:
     w.month_days = codes.month_start(np.arange(25), w.y0)
     w.months = pa.array([f"{w.y0 + m // 12}-{m % 12 + 1:02d}" for m in range(24)])
     w.standard = float(calibration.dibao_standard(date(year, 12, 1)))
+    w.figures = figures(date(year, 12, 1))
     w.di_prev = float(calibration.disposable_income(year - 1))
 
     rows = _divisions()

@@ -19,7 +19,7 @@ def register(sub, command) -> None:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from dajiuzhu.cli import setup_django
+    from dajiuzhu.bootstrap import setup as setup_django
 
     setup_django()
     from dajiuzhu.core import crypto

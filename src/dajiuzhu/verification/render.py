@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dajiuzhu.verification.models import VerificationReport
+from dajiuzhu.verification.wording import UNDETERMINED, condition_figures, held_mark, held_word
 
 STATUS = {"ok": "正常", "stale": "数据过期", "unavailable": "未加载(不可用)"}
 
@@ -15,6 +16,9 @@ def programme_lines(report: dict) -> list[str]:
         amount = f",{p['amount']:.0f}元/月" if p.get("amount") else ""
         rate = f",报销比例{p['rate']:.0%}" if p.get("rate") else ""
         who = "" if p["subject"] == "household" else f"(成员{p['subject']})"
+        if p.get("undetermined"):
+            lines.append(f"  {p['label_zh']}{who}:{UNDETERMINED}")
+            continue
         lines.append(
             f"  {p['label_zh']}{who}:{'符合' if p['eligible'] else '不符合'}{amount}{rate}"
         )
@@ -27,7 +31,12 @@ def text_report(report: VerificationReport) -> str:
         f"家庭经济状况核对报告 #{report.pk}  户号 {r['household_no']}  核对月份 {r['month']}",
         f"数据窗口 {r['window']['from']} 至 {r['window']['to']};用途 {r['purpose']}",
     ]
-    if r["missing"]:
+    if r.get("gaps"):
+        out.append(
+            "注意:以下数据缺失,依赖它们的条件和结论无法判断:"
+            + "、".join(f"{g['title']}({g['reason']})" for g in r["gaps"])
+        )
+    elif r["missing"]:
         out.append("注意:以下数据未加载,结论不完整:" + "、".join(r["missing"]))
     if r["stale"]:
         out.append("注意:以下数据已过期:" + "、".join(r["stale"]))
@@ -42,9 +51,8 @@ def text_report(report: VerificationReport) -> str:
     for rule in r["explanation"]["rules"]:
         if rule["subject"] != "household":
             continue
-        out.append(f"  {rule['label_zh']}:{'成立' if rule['held'] else '不成立'}")
+        out.append(f"  {rule['label_zh']}:{held_word(rule)}")
         for c in rule["conditions"]:
-            mark = "✓" if c["held"] else "✗"
-            numbers = f"({c['left']} {c['op']} {c['right']})" if c.get("op") else ""
-            out.append(f"    {mark} {c['label_zh']}{numbers}")
+            figures = condition_figures(c)
+            out.append(f"    {held_mark(c)} {c['label_zh']}{f'({figures})' if figures else ''}")
     return "\n".join(out)

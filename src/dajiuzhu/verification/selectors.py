@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dajiuzhu.core.access import NotFound, division_in_scope, require_purpose, require_role
+from dajiuzhu.core.access import NotFound, require_purpose, require_role, scope_q
 from dajiuzhu.core.audit import audit_record
 from dajiuzhu.core.models import User
 from dajiuzhu.core.roles import REGISTRY_READ_ROLES
@@ -24,8 +24,12 @@ RELATIONS = {
 def report_get(*, user: User, report_id: int, purpose: str) -> VerificationReport:
     require_role(user, REGISTRY_READ_ROLES)
     require_purpose(purpose)
-    report = VerificationReport.objects.select_related("household").filter(pk=report_id).first()
-    if report is None or not division_in_scope(user, report.household.division_id):
+    report = (
+        VerificationReport.objects.select_related("household")
+        .filter(scope_q(user, "household__division__code"), pk=report_id)
+        .first()
+    )
+    if report is None:
         raise NotFound
     audit_record(
         actor=user,
@@ -48,12 +52,16 @@ def member_labels(*, user: User, report: VerificationReport) -> dict[int, dict]:
 
 
 def authorisations_for(*, user: User, household: Household) -> list[Authorisation]:
-    if not division_in_scope(user, household.division_id):
-        raise NotFound
-    return list(Authorisation.objects.filter(household=household).select_related("person"))
+    return list(
+        Authorisation.objects.filter(
+            scope_q(user, "household__division__code"), household=household
+        ).select_related("person")
+    )
 
 
 def reports_for(*, user: User, household: Household, limit: int = 20) -> list[VerificationReport]:
-    if not division_in_scope(user, household.division_id):
-        raise NotFound
-    return list(VerificationReport.objects.filter(household=household)[:limit])
+    return list(
+        VerificationReport.objects.filter(
+            scope_q(user, "household__division__code"), household=household
+        )[:limit]
+    )

@@ -7,12 +7,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from dajiuzhu.core.errors import ServiceError
+from dajiuzhu.core.pdf import PdfUnavailable, render_pdf
 from dajiuzhu.core.roles import Purpose
-from dajiuzhu.core.services import ServiceError
 from dajiuzhu.registry import selectors as registry
-from dajiuzhu.verification import selectors, services
+from dajiuzhu.verification import selectors, services, wording
 from dajiuzhu.verification.render import STATUS
 from dajiuzhu.web.decorators import staff_page
+from dajiuzhu.web.forms import posted_id
 from dajiuzhu.web.marks import shows_personal_data
 
 
@@ -22,6 +24,12 @@ def _default_month() -> str:
 
     first = timezone.localdate().replace(day=1)
     return latest_period("wages") or (first - timedelta(days=1)).strftime("%Y-%m")
+
+
+def _latest_month() -> str:
+    from dajiuzhu.policy.inputs import latest_period
+
+    return latest_period("wages") or ""
 
 
 @shows_personal_data("household_list")
@@ -43,21 +51,7 @@ def household(request: HttpRequest, household_id: int) -> HttpResponse:
     """Members, their authorisations, past reports; record an authorisation; run a check."""
     user = request.user
     if request.method == "POST" and request.POST.get("action") == "authorise":
-        registry.household_get(user=user, household_id=household_id)
-        try:
-            services.authorisation_record(
-                actor=user,
-                person_id=int(request.POST.get("person") or 0),
-                signed_on=date.fromisoformat(request.POST.get("signed_on", "")),
-                expires_on=date.fromisoformat(request.POST.get("expires_on", "")),
-                document_ref=request.POST.get("document_ref", "")[:60],
-            )
-        except ServiceError as exc:
-            messages.error(request, exc.message)
-        except ValueError:
-            messages.error(request, "日期格式应为YYYY-MM-DD")
-        else:
-            messages.success(request, "授权书已登记")
+        _authorise(request, registry.household_get(user=user, household_id=household_id))
         return redirect("verification:household", household_id=household_id)
     if request.method == "POST" and request.POST.get("action") == "check":
         try:
@@ -85,6 +79,7 @@ def household(request: HttpRequest, household_id: int) -> HttpResponse:
             "auths": auths,
             "valid": valid,
             "month": _default_month(),
+            "latest": _latest_month(),
             "reports": selectors.reports_for(user=user, household=f.household),
             "today": today.isoformat(),
             "expires": (today + timedelta(days=365)).isoformat(),
@@ -97,9 +92,36 @@ def household(request: HttpRequest, household_id: int) -> HttpResponse:
     )
 
 
-@shows_personal_data("report")
-@staff_page
-def report(request: HttpRequest, report_id: int) -> HttpResponse:
+def _authorise(request: HttpRequest, household) -> None:
+    """Record a member's authorisation from the form; a person who is not a current member of
+    this household (a missing or foreign id) or a bad date gets a message."""
+    person_id = posted_id(request, "person")
+    current = household.memberships.filter(end_date__isnull=True)
+    if person_id is None or not current.filter(person_id=person_id).exists():
+        messages.error(request, "请选择本户的家庭成员")
+        return
+    try:
+        signed_on = date.fromisoformat(request.POST.get("signed_on", "")[:10])
+        expires_on = date.fromisoformat(request.POST.get("expires_on", "")[:10])
+    except ValueError:
+        messages.error(request, "签署日期和有效期至的格式应为YYYY-MM-DD")
+        return
+    try:
+        services.authorisation_record(
+            actor=request.user,
+            person_id=person_id,
+            signed_on=signed_on,
+            expires_on=expires_on,
+            document_ref=request.POST.get("document_ref", "")[:60],
+        )
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "授权书已登记")
+
+
+def _report_context(request: HttpRequest, report_id: int) -> dict:
+    """The report with every figure as words: names, conditions, disabilities, local times."""
     r = selectors.report_get(user=request.user, report_id=report_id, purpose=Purpose.VERIFICATION)
     labels = selectors.member_labels(user=request.user, report=r)
     data = r.report
@@ -108,27 +130,96 @@ def report(request: HttpRequest, report_id: int) -> HttpResponse:
             **m,
             **labels.get(m["person_id"], {"name": "?", "id_number": ""}),
             "relation_label": selectors.RELATIONS.get(m["relation"], m["relation"]),
+            "disability": wording.disability(
+                m["inputs"]["disability_grade"], m["inputs"]["disability_kind"]
+            ),
         }
         for m in data["members"]
     ]
     names = {str(m["person_id"]): m["name"] for m in members}
+
+    def who(subject: str) -> str:
+        return "全户" if subject == "household" else names.get(subject, "")
+
+    def worded(c: dict) -> dict:
+        return {
+            **c,
+            "mark": wording.held_mark(c),
+            "figures": wording.condition_figures(c),
+            "any_of": [worded(a) for a in c.get("any_of", [])],
+        }
+
+    def step(s: dict, subject: str) -> dict:
+        label = s["label_zh"]
+        for pid, name in names.items():  # the income steps name members by their row id
+            if label.startswith(f"{pid} "):
+                label = name + label[len(pid) :]
+        value = s["value"]
+        if isinstance(value, float):
+            value = f"{value:,.2f}"
+        return {**s, "label_zh": label, "value": value}
+
     programmes = [
-        {**p, "who": "全户" if p["subject"] == "household" else names.get(p["subject"], "")}
+        {
+            **p,
+            "who": who(p["subject"]),
+            "rate_pct": f"{p['rate'] * 100:g}" if p.get("rate") else "",
+        }
         for p in data["explanation"]["programmes"]
     ]
     rules = [
-        {**x, "who": "全户" if x["subject"] == "household" else names.get(x["subject"], "")}
+        {
+            **x,
+            "who": who(x["subject"]),
+            "value_text": f"{x['value']:,.2f}"
+            if isinstance(x.get("value"), float)
+            else x.get("value"),
+            "conditions": [worded(c) for c in x["conditions"]],
+            "steps": [step(s, x["subject"]) for s in x["steps"]],
+        }
         for x in data["explanation"]["rules"]
     ]
-    return render(
-        request,
-        "verification/report.html",
+    sources = [
         {
-            "r": r,
-            "data": data,
-            "members": members,
-            "programmes": programmes,
-            "rules": rules,
-            "status": STATUS,
-        },
-    )
+            **s,
+            "status_label": STATUS.get(s["status"], s["status"]),
+            "shown_batches": [
+                {"id": b["id"], "received": wording.local_time(b["received_at"])}
+                for b in s["batches"][:3]
+            ],
+        }
+        for s in data["sources"]
+    ]
+    return {
+        "r": r,
+        "data": data,
+        "members": members,
+        "programmes": programmes,
+        "rules": rules,
+        "sources": sources,
+        "gaps": data.get("gaps", []),
+        "purpose_label": Purpose(data["purpose"]).label
+        if data.get("purpose") in Purpose.values
+        else data.get("purpose", ""),
+    }
+
+
+@shows_personal_data("report")
+@staff_page
+def report(request: HttpRequest, report_id: int) -> HttpResponse:
+    return render(request, "verification/report.html", _report_context(request, report_id))
+
+
+@shows_personal_data("report")
+@staff_page
+def report_pdf(request: HttpRequest, report_id: int) -> HttpResponse:
+    """The report as a PDF (the same content as the page)."""
+    context = _report_context(request, report_id)
+    try:
+        body = render_pdf("verification/report_pdf.html", context)
+    except PdfUnavailable as exc:
+        messages.error(request, exc.message)
+        return redirect("verification:report", report_id=report_id)
+    response = HttpResponse(body, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="report-{context["r"].pk}.pdf"'
+    return response

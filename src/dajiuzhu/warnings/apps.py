@@ -1,11 +1,14 @@
 from django.apps import AppConfig
 
-# Datasets whose publication (or retraction) re-runs an event rule: see rules.REALTIME (kept
-# literal here so that starting Django does not import the analytics stack).
-REALTIME_DATASETS = ("deaths", "traffic_accidents", "incidents", "disability_certificates")
-# Datasets the rules read through a lake summary (analytics.summaries.SUMMARIES): the worker
-# rewrites their summaries after each publication or retraction.
-SUMMARY_DATASETS = ("wages", "hukou")
+from dajiuzhu.analytics.summary_specs import SUMMARIES
+from dajiuzhu.warnings.rules import READ_SUMMARIES, REALTIME
+
+# Both from the rules' declarations (reading them loads no analytics stack):
+# datasets whose publication (or retraction) re-runs an event rule,
+REALTIME_DATASETS = tuple(REALTIME)
+# and datasets the scan reads through a lake summary: the worker rewrites their summaries
+# after each publication or retraction.
+SUMMARY_DATASETS = tuple(dict.fromkeys(SUMMARIES[name].dataset for name in READ_SUMMARIES))
 
 
 def on_event_batch(batch_id: int) -> None:
@@ -36,11 +39,9 @@ class WarningsConfig(AppConfig):
     verbose_name = "主动预警"
 
     def ready(self) -> None:
-        from dajiuzhu.exchange.ingest import PUBLISH_HOOKS, on_publish
+        from dajiuzhu.exchange.hooks import on_publish
 
         for dataset in REALTIME_DATASETS:
-            if on_event_batch not in PUBLISH_HOOKS.get(dataset, []):
-                on_publish(dataset, on_event_batch)
+            on_publish(dataset, on_event_batch)
         for dataset in SUMMARY_DATASETS:
-            if on_summarised_batch not in PUBLISH_HOOKS.get(dataset, []):
-                on_publish(dataset, on_summarised_batch)
+            on_publish(dataset, on_summarised_batch)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pygal
 
-from dajiuzhu.exchange.charts import STYLE
+from dajiuzhu.exchange.charts import STYLE, render_svg
 from dajiuzhu.warnings.rules import RULES
 
 
@@ -40,7 +40,7 @@ def rule_chart(rows) -> str:
     chart.add("已派发", [r.assigned for r in rows])
     chart.add("已核查", [r.investigated for r in rows])
     chart.add("帮助申请", [r.helped for r in rows])
-    return chart.render(is_unicode=True)
+    return render_svg(chart)
 
 
 def month_chart(by_month_rule: dict[str, dict[str, int]]) -> str:
@@ -60,7 +60,7 @@ def month_chart(by_month_rule: dict[str, dict[str, int]]) -> str:
     chart.y_labels = _integer_ticks(max([sum(v.values()) for v in by_month_rule.values()] + [1]))
     for code, spec in RULES.items():
         chart.add(spec.label, [by_month_rule[m][code] for m in months])
-    return chart.render(is_unicode=True)
+    return render_svg(chart)
 
 
 def precision_chart(rows) -> str:
@@ -76,7 +76,7 @@ def precision_chart(rows) -> str:
     )
     chart.x_labels = [r.label for r in rows]
     chart.add("精准度", [r.precision for r in rows])
-    return chart.render(is_unicode=True)
+    return render_svg(chart)
 
 
 def monthly_chart(monthly: list[dict], year: int) -> str:
@@ -99,4 +99,4 @@ def monthly_chart(monthly: list[dict], year: int) -> str:
             r["month"]: float(r["out_of_pocket"]) for r in monthly if r["claim_type"] == kind
         }
         chart.add(kind, [by_month.get(m) for m in months])
-    return chart.render(is_unicode=True)
+    return render_svg(chart)

@@ -15,6 +15,8 @@ import sys
 
 
 def register(sub, command) -> None:
+    from dajiuzhu.warnings.rules import RULE_CODES  # the declarations only: no analytics stack
+
     p = sub.add_parser("scan", help="run the early-warning rules over a year and record warnings")
     p.add_argument("--year", type=int, required=True)
     p.add_argument("--engine", help="duckdb (default) or spark; default from DAJIUZHU_ENGINE")
@@ -23,8 +25,7 @@ def register(sub, command) -> None:
         action="append",
         default=[],
         metavar="CODE",
-        help="MED_RETURN, MED_FALL, TRAFFIC, DISASTER, EARNER_DEATH, NEW_SEVERE_DISABILITY "
-        "(repeatable; default: all)",
+        help=f"{', '.join(RULE_CODES)} (repeatable; default: all)",
     )
     command("scan")(cmd_scan)
 
@@ -37,12 +38,12 @@ def register(sub, command) -> None:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    from dajiuzhu.cli import setup_django
+    from dajiuzhu.bootstrap import setup as setup_django
 
     setup_django()
     from dajiuzhu.core.services import ServiceError
     from dajiuzhu.exchange.contracts import ContractError
-    from dajiuzhu.warnings.services import scan_run
+    from dajiuzhu.warnings.scanning import scan_run
 
     rules = [code for value in args.rule for code in value.split(",") if code.strip()]
     try:
@@ -61,13 +62,13 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 
 def cmd_warnings(args: argparse.Namespace) -> int:
-    from dajiuzhu.cli import setup_django
+    from dajiuzhu.bootstrap import setup as setup_django
 
     setup_django()
     from pathlib import Path
 
     from dajiuzhu.core.services import ServiceError
-    from dajiuzhu.warnings.services import warnings_export
+    from dajiuzhu.warnings.exports import warnings_export
 
     if args.action != "export":  # pragma: no cover - argparse allows only export
         return 2

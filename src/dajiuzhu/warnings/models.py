@@ -13,15 +13,11 @@ from django.db import models
 from django.db.models import Q
 
 from dajiuzhu.core.models import Division, User
+from dajiuzhu.warnings.rules import RULES
 
-
-class Rule(models.TextChoices):
-    MED_RETURN = "MED_RETURN", "因病返贫"
-    MED_FALL = "MED_FALL", "因病致贫"
-    TRAFFIC = "TRAFFIC", "交通事故"
-    DISASTER = "DISASTER", "安全事故和自然灾害"
-    EARNER_DEATH = "EARNER_DEATH", "主要劳动力去世"
-    NEW_SEVERE_DISABILITY = "NEW_SEVERE_DISABILITY", "新增重残"
+# The rules' codes and names, from their declarations (a new rule needs a migration for the
+# choices: ``makemigrations warnings``).
+Rule = models.TextChoices("Rule", [(s.code, (s.code, s.label)) for s in RULES.values()])
 
 
 class Status(models.TextChoices):

@@ -21,9 +21,9 @@ from django.apps import apps
 from django.utils import timezone
 
 from dajiuzhu.analytics.engine import Lake
-from dajiuzhu.core.services import ServiceError
+from dajiuzhu.core.errors import ServiceError
 from dajiuzhu.warnings.rules import RULE_CODES, RULES, RuleSpec
-from dajiuzhu.warnings.rules.common import RuleContext, spend_expr
+from dajiuzhu.warnings.rules.common import ROUTING_SUMMARY, RuleContext, spend_expr
 
 log = logging.getLogger("dajiuzhu.warnings")
 CENT = Decimal("0.01")
@@ -159,26 +159,40 @@ def disposable_income(lake: Lake, year: int) -> Decimal | None:
     return Decimal(rows[0]["amount"]).quantize(CENT)
 
 
+def _previous_income(lake: Lake, year: int) -> Decimal | None:
+    return disposable_income(lake, year - 1)
+
+
+# What each scan parameter a rule may need is, how it is read, and the refusal without it.
+PARAMETERS: dict[str, tuple[Callable[[Lake, int], Decimal | None], str]] = {
+    "med_return_threshold": (
+        lambda _lake, year: med_return_threshold(year),
+        "没有适用于{year}年的因病返贫阈值参数(warnings.med_return_threshold),医疗类预警不能运行",
+    ),
+    "disposable_income": (
+        _previous_income,
+        "未导入{prior_year}年居民人均可支配收入(数据集 disposable_income),"
+        "{rule}规则不能运行(不会按零处理);请统计局报送后重新扫描",
+    ),
+}
+
+
 def parameters(lake: Lake, year: int, codes: list[str]) -> Parameters:
-    medical = any(RULES[c].medical for c in codes)
-    return Parameters(
-        med_return_threshold=med_return_threshold(year) if medical else None,
-        disposable_income=disposable_income(lake, year - 1) if "MED_FALL" in codes else None,
-    )
+    """The parameters the rules ``codes`` need (those no rule needs stay None)."""
+    needed = {name for c in codes for name in RULES[c].parameters}
+    values = {
+        name: load(lake, year) if name in needed else None for name, (load, _) in PARAMETERS.items()
+    }
+    return Parameters(**values)
 
 
 def refusal(code: str, year: int, params: Parameters) -> str:
-    """Why a rule cannot run for the year ("" when it can)."""
-    if RULES[code].medical and params.med_return_threshold is None:
-        return (
-            f"没有适用于{year}年的因病返贫阈值参数(warnings.med_return_threshold),"
-            "医疗类预警不能运行"
-        )
-    if code == "MED_FALL" and params.disposable_income is None:
-        return (
-            f"未导入{year - 1}年居民人均可支配收入(数据集 disposable_income),"
-            "因病致贫规则不能运行(不会按零处理);请统计局报送后重新扫描"
-        )
+    """Why a rule cannot run for the year ("" when it can): a parameter it needs is missing."""
+    spec = RULES[code]
+    for name in spec.parameters:
+        if getattr(params, name) is None:
+            message = PARAMETERS[name][1]
+            return message.format(year=year, prior_year=year - 1, rule=spec.label)
     return ""
 
 
@@ -300,7 +314,7 @@ def compute(
 def home_rows(lake: Lake, person_keys: set[int]):
     """The 户籍 details of some persons (person_key, birth_date, household_no, division_code,
     status): from the lake's ``hukou_by_person`` summary, or one pass over the 户籍 view."""
-    return lake.summary("hukou_by_person", lake.keys_table(person_keys))
+    return lake.summary(ROUTING_SUMMARY, lake.keys_table(person_keys))
 
 
 def explain_missing(
@@ -311,7 +325,8 @@ def explain_missing(
         return {}
     spec = RULES[code]
     keys = lake.keys_table(k for k, _ in missing)
-    if spec.medical:
+    no_longer = spec.no_longer.format(year=year)
+    if spec.limit is not None:  # the recomputed total against the rule's limit
         claims = lake.table("medical_claims").semi_join(keys, "person_key")
         claims = claims.filter(claims.settlement_date.between(date(year, 1, 1), date(year, 12, 31)))
         totals = {
@@ -320,12 +335,7 @@ def explain_missing(
                 claims.group_by("person_key").aggregate(total=claims.out_of_pocket.sum())
             )
         }
-        limit = params.med_return_threshold if code == "MED_RETURN" else params.disposable_income
-        other = (
-            f"已不是{year}年特困、低保、低边或支出型救助对象"
-            if code == "MED_RETURN"
-            else f"已不是{year}年参保人员,或已转为因病返贫预警"
-        )
+        limit = getattr(params, spec.limit)
         reasons = {}
         for key in missing:
             total = totals.get(key[0], Decimal(0)).quantize(CENT)  # a real total: no claim, 0
@@ -334,7 +344,7 @@ def explain_missing(
                     f"重新计算的{year}年个人自负合计为{total:,.2f}元,未超过{limit:,.2f}元"
                 )
             else:
-                reasons[key] = other
+                reasons[key] = no_longer
         return reasons
     table = lake.table(spec.driver).semi_join(keys, "person_key")
     columns = ["person_key"] + ([spec.event_column] if spec.event_column else [])
@@ -342,9 +352,5 @@ def explain_missing(
         (r["person_key"], str(r[spec.event_column]) if spec.event_column else "")
         for r in lake.to_rows(table.select(*columns))
     }
-    if code == "EARNER_DEATH":
-        changed = "死亡、户籍或工资数据更正后,已不符合主要劳动力去世的条件"
-    else:
-        changed = "事件记录已更正,已不符合规则条件"
     gone = "事件记录已不在当前数据中(已撤回或更正)"
-    return {key: (changed if key in present else gone) for key in missing}
+    return {key: (no_longer if key in present else gone) for key in missing}

@@ -3,11 +3,12 @@
 * ``scan_nightly`` — every night at 01:30: all six rules over the current year (MED_FALL is
   reported refused, the other rules still run, while last year's disposable income is missing),
   then overdue warnings are escalated.
-* ``scan_event_batch`` — enqueued on commit when a batch of ``deaths``, ``traffic_accidents``,
-  ``incidents`` or ``disability_certificates`` is published or retracted.
-* ``refresh_summaries`` — enqueued on commit when a ``wages`` or ``hukou`` batch is published
-  or retracted: rewrites the lake summaries the scan reads (the nightly scan refreshes them
-  first, too).
+* ``scan_event_batch`` — enqueued on commit when a batch of a dataset an event rule declares as
+  its real-time trigger (``deaths``, ``traffic_accidents``, ``incidents``,
+  ``disability_certificates``) is published or retracted.
+* ``refresh_summaries`` — scheduled on commit when a batch of a dataset the scan reads through a
+  lake summary (``wages``, ``hukou``) is published or retracted: rewrites those summaries (the
+  nightly scan refreshes them first, too).
 * ``escalate_overdue`` — every morning at 07:00 (and after each nightly scan).
 """
 
@@ -19,7 +20,7 @@ from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from dajiuzhu.core.services import ServiceError
+from dajiuzhu.core.errors import ServiceError
 from dajiuzhu.warnings import services
 from dajiuzhu.warnings.models import Trigger
 

@@ -14,7 +14,7 @@ from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
-from dajiuzhu.core.services import ServiceError
+from dajiuzhu.core.errors import ServiceError
 from dajiuzhu.warnings import charts, exports, selectors, services
 from dajiuzhu.warnings.models import Outcome, Rule, Status
 from dajiuzhu.warnings.programmes import programmes
@@ -168,12 +168,13 @@ def close(request: HttpRequest, warning_id: int) -> HttpResponse:
 
 
 def _year(request: HttpRequest) -> int | None:
+    """The year asked for; by default the latest year that has warnings (else this year)."""
     value = (request.GET.get("year") or "").strip()
     if value == "all":
         return None
     if value.isdigit() and 2000 <= int(value) <= 2100:
         return int(value)
-    return timezone.localdate().year
+    return selectors.latest_year(user=request.user) or timezone.localdate().year
 
 
 @no_personal_data
@@ -185,6 +186,7 @@ def stats(request: HttpRequest) -> HttpResponse:
     rule = (request.GET.get("rule") or "").upper()
     s = selectors.warning_stats(user=request.user, year=year, rule=rule)
     this_year = timezone.localdate().year
+    years = sorted({*range(this_year, this_year - 6, -1), *([year] if year else [])}, reverse=True)
     return render(
         request,
         "warnings/stats.html",
@@ -193,7 +195,7 @@ def stats(request: HttpRequest) -> HttpResponse:
             "year": year,
             "rule": rule,
             "rules": Rule.choices,
-            "years": list(range(this_year, this_year - 6, -1)),
+            "years": years,
             "rule_chart": mark_safe(charts.rule_chart(s.by_rule)),  # noqa: S308 (our SVG)
             "month_chart": mark_safe(charts.month_chart(s.by_month_rule)),  # noqa: S308
             "precision_chart": mark_safe(charts.precision_chart(s.by_rule))  # noqa: S308

@@ -58,11 +58,53 @@ MODULES: list[NavItem] = [
             }
         ),
     ),
-    NavItem("救助申请", None, ALL_STAFF),
-    NavItem("暖心护航", None, ALL_STAFF),
-    NavItem("跟踪监督", None, ALL_STAFF),
+    NavItem(
+        "救助申请",
+        "cases:queue",
+        frozenset(
+            {
+                Role.WINDOW_CLERK,
+                Role.CASEWORKER,
+                Role.APPROVER,
+                Role.GRID_WORKER,
+                Role.SUPERVISOR,
+                Role.AUDITOR,
+                Role.ADMIN,
+            }
+        ),
+    ),
+    NavItem(
+        "救助金发放",
+        "payments:rosters",
+        frozenset({Role.CASEWORKER, Role.APPROVER, Role.SUPERVISOR, Role.ADMIN}),
+    ),
+    NavItem(
+        "暖心护航",
+        "care:console",
+        frozenset(
+            {
+                Role.CALL_OPERATOR,
+                Role.CASEWORKER,
+                Role.WINDOW_CLERK,
+                Role.SUPERVISOR,
+                Role.ADMIN,
+            }
+        ),
+    ),
+    NavItem("上门走访", "care:visits", frozenset({Role.GRID_WORKER})),
+    NavItem("复核", "reviews:queue", frozenset({Role.CASEWORKER, Role.APPROVER})),
+    NavItem("复核入户", "reviews:visits", frozenset({Role.GRID_WORKER})),
+    NavItem(
+        "跟踪监督",
+        "supervision:queue",
+        frozenset({Role.SUPERVISOR, Role.CASEWORKER, Role.APPROVER, Role.ADMIN}),
+    ),
+    NavItem("投诉举报", "supervision:complaints", frozenset({Role.SUPERVISOR, Role.ADMIN})),
+    NavItem("抽查评估", "supervision:samples", frozenset({Role.AUDITOR})),
     NavItem("区划管理", "core:divisions", frozenset({Role.ADMIN})),
     NavItem("接口令牌", "core:tokens", frozenset({Role.ADMIN})),
+    NavItem("账号管理", "core:users", frozenset({Role.ADMIN})),
+    NavItem("审计日志", "core:audit", frozenset({Role.AUDITOR, Role.ADMIN})),
 ]
 
 

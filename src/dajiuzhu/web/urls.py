@@ -6,6 +6,7 @@ app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("login/", views.staff_login, name="login"),
     path("logout/", views.staff_logout, name="logout"),
     path("work/", views.workbench, name="workbench"),

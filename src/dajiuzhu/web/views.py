@@ -2,20 +2,22 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from dajiuzhu.core import services as core_services
 from dajiuzhu.core.access import is_staff_user
+from dajiuzhu.core.errors import ServiceError
 from dajiuzhu.core.idnumber import InvalidPhone
-from dajiuzhu.core.services import ServiceError
 from dajiuzhu.web.marks import no_personal_data
 
 log = logging.getLogger("dajiuzhu.web")
@@ -24,6 +26,14 @@ log = logging.getLogger("dajiuzhu.web")
 @no_personal_data
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "web/home.html")
+
+
+@no_personal_data
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers ask for on every site: the platform's icon."""
+    from django.templatetags.static import static
+
+    return HttpResponsePermanentRedirect(static("web/favicon.svg"))
 
 
 @no_personal_data
@@ -81,10 +91,36 @@ def portal(request: HttpRequest) -> HttpResponse:
             "hint": "32项救助政策,通俗易懂",
             "url": _maybe_url("policy:resident_programmes"),
         },
-        {"label": "我要申请", "hint": "一证一书,网上申请", "url": ""},
-        {"label": "办理进度", "hint": "每一步、每个时限都看得见", "url": ""},
+        {"label": "我要申请", "hint": "一证一书,网上申请", "url": _maybe_url("cases:portal_apply")},
+        {
+            "label": "办理进度",
+            "hint": "每一步、每个时限都看得见",
+            "url": _maybe_url("cases:portal_list"),
+        },
+        {
+            "label": "我的救助金",
+            "hint": "每月发放金额、日期和状态",
+            "url": _maybe_url("payments:portal"),
+        },
+        {
+            "label": "投诉举报",
+            "hint": "反映骗取救助、优亲厚友、办理不当,可匿名",
+            "url": _maybe_url("supervision:complaint_portal"),
+        },
     ]
     return render(request, "web/portal_home.html", {"buttons": buttons})
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address: from the trusted proxy's header when one is configured (the last
+    entry, the one that proxy added), else the connection's."""
+    header = settings.CLIENT_IP_HEADER
+    if header:
+        key = "HTTP_" + header.upper().replace("-", "_")
+        value = request.META.get(key, "").split(",")[-1].strip()
+        if value:
+            return value[:45]
+    return request.META.get("REMOTE_ADDR", "")[:45]
 
 
 @no_personal_data
@@ -99,8 +135,19 @@ def portal_login(request: HttpRequest) -> HttpResponse:
                 user = core_services.otp_verify(phone=phone, code=request.POST.get("code", "")[:6])
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
                 messages.success(request, "登录成功")
+                wanted = request.POST.get("next") or request.GET.get("next") or ""
+                if wanted.startswith("/portal/") and url_has_allowed_host_and_scheme(
+                    wanted, allowed_hosts={request.get_host()}
+                ):
+                    return redirect(wanted)  # back to the page that asked for the log-in
                 return redirect("web:portal")
-            core_services.otp_send(phone=phone)
+            if not request.session.session_key:
+                request.session.save()  # a session to count this client's sends by
+            core_services.otp_send(
+                phone=phone,
+                session_key=request.session.session_key or "",
+                client_ip=client_ip(request),
+            )
             context["sent"] = True
             messages.info(request, "验证码已发送,请查收短信")
         except InvalidPhone as exc:

@@ -16,9 +16,17 @@ from openfisca_core.variables import Variable
 REFUSAL_THRESHOLD = 3  # work_refusals ≥ 3 removes the member's share (57号 art. 34)
 EXTRA_AGE_FROM = 70  # 分类施保: members aged ≥ 70 …
 ADULT_AGE = 18  # … or under 18
-TEKUN_AGE_FROM = 60  # 特困: aged ≥ 60 or under 18
 SEVERE_GRADES = (1, 2)  # disability grade 1–2 (1 is the most severe)
 GRADE_THREE = 3  # grade 3 counts only for intellectual / psychiatric disability
+# 特困: unable to work (无劳动能力, 民发〔2021〕43号 第五条) — aged ≥ 60 or under 16, or a
+# physical or multiple disability of grade 1–2, a visual disability of grade 1, an
+# intellectual or psychiatric disability of grade 1–3. Hearing and speech disabilities alone
+# do not count.
+TEKUN_AGE_FROM = 60
+TEKUN_CHILD_UNDER = 16
+TEKUN_PHYSICAL_GRADES = (1, 2)  # physical or multiple
+TEKUN_VISUAL_GRADES = (1,)
+TEKUN_MENTAL_GRADES = (1, 2, 3)  # intellectual or psychiatric
 
 
 class Money(Variable):

@@ -19,7 +19,8 @@ from dajiuzhu.policy.variables.inputs import DisabilityKind
 
 
 def severe_disability(person, period):
-    """Disability grade 1–2, or grade 3 intellectual or psychiatric (also used by 特困)."""
+    """Disability grade 1–2, or grade 3 intellectual or psychiatric (单人保; 特困 has its own
+    list, variables/tekun.py)."""
     grade = person("disability_grade", period)
     kind = person("disability_kind", period)
     grade_three_mental = (grade == GRADE_THREE) & (

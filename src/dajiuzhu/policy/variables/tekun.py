@@ -1,5 +1,7 @@
-"""特困人员救助供养 (特困): basic support at 1.3 × the 低保 standard plus care by self-care
-level (国发〔2016〕14号)."""
+"""特困人员救助供养 (特困), 《特困人员认定办法》(民发〔2021〕43号): a person unable to work
+(第五条), with no means of living (第六条) and no obligor able to support them (第七条).
+Support: 1.3 × the 低保 standard (the support standard, 国发〔2016〕14号 — not the income test)
+plus care by self-care level."""
 
 from __future__ import annotations
 
@@ -9,26 +11,59 @@ from openfisca_core.variables import Variable
 
 from dajiuzhu.policy.entities import Household, Person
 from dajiuzhu.policy.variables.common import (
-    ADULT_AGE,
     TEKUN_AGE_FROM,
+    TEKUN_CHILD_UNDER,
+    TEKUN_MENTAL_GRADES,
+    TEKUN_PHYSICAL_GRADES,
+    TEKUN_VISUAL_GRADES,
     Money,
     fen_lt,
     round_fen,
     round_yuan,
 )
-from dajiuzhu.policy.variables.inputs import SelfCareLevel
-from dajiuzhu.policy.variables.single_person import severe_disability
+from dajiuzhu.policy.variables.inputs import DisabilityKind, SelfCareLevel
 
 
-class tekun_category(Variable):
+def work_disabling(person, period):
+    """A disability that by itself makes a person unable to work (43号 第五条): physical or
+    multiple grade 1–2, visual grade 1, intellectual or psychiatric grade 1–3."""
+    grade = person("disability_grade", period)
+    kind = person("disability_kind", period)
+    physical = (kind == DisabilityKind.physical) | (kind == DisabilityKind.multiple)
+    visual = kind == DisabilityKind.visual
+    mental = (kind == DisabilityKind.intellectual) | (kind == DisabilityKind.psychiatric)
+    return (
+        (physical & np.isin(grade, TEKUN_PHYSICAL_GRADES))
+        | (visual & np.isin(grade, TEKUN_VISUAL_GRADES))
+        | (mental & np.isin(grade, TEKUN_MENTAL_GRADES))
+    )
+
+
+class unable_to_work(Variable):
     value_type = bool
     entity = Person
     definition_period = DateUnit.MONTH
-    label = "特困对象类别：年满 60 岁、未满 18 岁、一二级残疾或三级智力/精神残疾"
+    label = (
+        "无劳动能力：年满 60 周岁、未满 16 周岁，或一二级肢体/多重残疾、一级视力残疾、"
+        "一至三级智力/精神残疾"
+    )
 
     def formula(person, period, parameters):
         age = person("age", period)
-        return (age >= TEKUN_AGE_FROM) | (age < ADULT_AGE) | severe_disability(person, period)
+        return (age >= TEKUN_AGE_FROM) | (age < TEKUN_CHILD_UNDER) | work_disabling(person, period)
+
+
+class tekun_no_means_of_living(Variable):
+    value_type = bool
+    entity = Person
+    definition_period = DateUnit.MONTH
+    label = "无生活来源：个人计入收入低于低保标准，且家庭财产符合规定"
+
+    def formula(person, period, parameters):
+        return fen_lt(
+            person("counted_person_income", period),
+            person.household("dibao_standard", period),
+        ) & person.household("assets_within_limits", period)
 
 
 class tekun_basic_support(Money):
@@ -36,7 +71,7 @@ class tekun_basic_support(Money):
     entity = Household
     definition_period = DateUnit.MONTH
     unit = "currency-CNY"
-    label = "特困基本生活标准（元/月）= 倍数 × 低保标准；也是特困的收入线"
+    label = "特困基本生活标准（元/月）= 倍数 × 低保标准（供养标准，不是收入线）"
 
     def formula(household, period, parameters):
         multiplier = parameters(period).tekun.basic_multiplier
@@ -47,15 +82,12 @@ class tekun_eligible(Variable):
     value_type = bool
     entity = Person
     definition_period = DateUnit.MONTH
-    label = "符合特困：属特困对象类别，个人计入收入 < 1.3 × S，无有能力的义务人"
+    label = "符合特困：无劳动能力，无生活来源（收入 < S，财产符合规定），无有能力的义务人"
 
     def formula(person, period, parameters):
         return (
-            person("tekun_category", period)
-            & fen_lt(
-                person("counted_person_income", period),
-                person.household("tekun_basic_support", period),
-            )
+            person("unable_to_work", period)
+            & person("tekun_no_means_of_living", period)
             & np.logical_not(person("has_able_supporter", period))
         )
 

@@ -1,63 +1,38 @@
-"""The six early-warning rules of RULES.md ("Early warning"), one small module each.
+"""The six early-warning rules of RULES.md ("Early warning"), one module each: the registry.
 
-Each module builds Ibis expressions over the lake's current views (``person_key`` only) and
-declares a :class:`RuleSpec`: the datasets it reads, the dataset whose rows in the year mean
-the rule has something to scan (``driver``), the real-time dataset that triggers it, and how a
-result row becomes the warning's evidence summary (figures and codes, never an ID number).
+Each module declares a :class:`~dajiuzhu.warnings.rulespec.RuleSpec` (``SPEC``): its Ibis
+expression over the lake's current views (``person_key`` only), the datasets it reads and the
+one whose push re-runs it, the summaries and parameters it needs, how a result row becomes the
+warning's evidence and how that evidence reads on the warning's page, and the lake evidence the
+page shows. Everything else derives from :data:`RULES`: the model's choices, the scan, the
+publish hooks, the summaries the worker keeps, the pages, the export.
+
+Adding a rule: ``docs/guides/adding-a-warning-rule.md``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
-from typing import Any
+from dajiuzhu.warnings.rules import (
+    disaster,
+    earner_death,
+    med_fall,
+    med_return,
+    new_severe_disability,
+    traffic,
+)
+from dajiuzhu.warnings.rules.common import ROUTING_SUMMARY
+from dajiuzhu.warnings.rulespec import RuleSpec, plain
 
-import ibis.expr.types as ir
+__all__ = ["READ_SUMMARIES", "REALTIME", "RULES", "RULE_CODES", "RuleSpec", "plain"]
 
-from dajiuzhu.warnings.rules.common import RuleContext
+# In the order of RULES.md (the order of the scan's report, the pages and the export).
+MODULES = (med_return, med_fall, traffic, disaster, earner_death, new_severe_disability)
 
-
-@dataclass(frozen=True)
-class RuleSpec:
-    code: str
-    label: str
-    datasets: tuple[str, ...]
-    driver: str
-    driver_date: str
-    realtime: str | None
-    findings: Callable[[RuleContext], ir.Table]
-    evidence: Callable[[dict[str, Any]], dict[str, Any]]
-    medical: bool = False
-    # The driver's column that becomes ``event_ref`` (None: one warning per person and year).
-    event_column: str | None = None
-
-
-def plain(value: Any) -> Any:
-    """A JSON-safe value for the evidence summary."""
-    if isinstance(value, Decimal):
-        return f"{value:.2f}"
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-def _specs() -> dict[str, RuleSpec]:
-    from dajiuzhu.warnings.rules import (
-        disaster,
-        earner_death,
-        med_fall,
-        med_return,
-        new_severe_disability,
-        traffic,
-    )
-
-    modules = (med_return, med_fall, traffic, disaster, earner_death, new_severe_disability)
-    return {m.SPEC.code: m.SPEC for m in modules}
-
-
-RULES: dict[str, RuleSpec] = _specs()
+RULES: dict[str, RuleSpec] = {m.SPEC.code: m.SPEC for m in MODULES}
 RULE_CODES: tuple[str, ...] = tuple(RULES)
 # A publication (or retraction) of these datasets re-runs their rule for the batch's persons.
 REALTIME: dict[str, str] = {s.realtime: s.code for s in RULES.values() if s.realtime}
+# The lake summaries a scan reads (its routing, and the rules'): the worker keeps them current.
+READ_SUMMARIES: tuple[str, ...] = tuple(
+    dict.fromkeys([ROUTING_SUMMARY, *(name for s in RULES.values() for name in s.summaries)])
+)

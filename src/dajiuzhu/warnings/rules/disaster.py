@@ -3,12 +3,27 @@ major or catastrophic (one warning per incident and person)."""
 
 from __future__ import annotations
 
-import ibis.expr.types as ir
+from typing import TYPE_CHECKING
 
-from dajiuzhu.warnings.rules import RuleSpec, plain
-from dajiuzhu.warnings.rules.common import RuleContext, no_amount
+from dajiuzhu.warnings.rules.common import RuleContext, event_evidence, no_amount
+from dajiuzhu.warnings.rulespec import Fact, LakeEvidence, RuleSpec, plain
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from dajiuzhu.analytics.engine import Lake
+    from dajiuzhu.warnings.models import Warning
 
 SEVERE_LOSSES = ("serious", "major", "catastrophic")
+KIND_LABELS = {
+    "fire": "火灾",
+    "flood": "洪涝",
+    "typhoon": "台风",
+    "earthquake": "地震",
+    "production_safety": "安全生产事故",
+    "other": "其他灾害事故",
+}
+LOSS_LABELS = {"minor": "轻微", "serious": "较重", "major": "重大", "catastrophic": "特别重大"}
 
 
 def findings(ctx: RuleContext) -> ir.Table:
@@ -36,14 +51,34 @@ def evidence(row: dict) -> dict:
     }
 
 
+def headline(e: dict[str, str], year: int) -> str:
+    kind = KIND_LABELS.get(e.get("kind", ""), "")
+    level = LOSS_LABELS.get(e.get("loss_level", ""), e.get("loss_level", ""))
+    return f"{e.get('incident_date', '')} {kind},损失程度:{level}"
+
+
+def lake_evidence(lake: Lake, w: Warning) -> LakeEvidence:
+    """The incident's rows."""
+    return event_evidence(lake, w, dataset="incidents", match="incident_id")
+
+
 SPEC = RuleSpec(
     code="DISASTER",
     label="安全事故和自然灾害",
     datasets=("incidents", "hukou"),
     driver="incidents",
     driver_date="incident_date",
+    event_column="incident_id",
     realtime="incidents",
     findings=findings,
     evidence=evidence,
-    event_column="incident_id",
+    facts=(
+        Fact("incident_date", "发生日期"),
+        Fact("kind", "类型", values=KIND_LABELS),
+        Fact("loss_level", "损失程度", values=LOSS_LABELS),
+        Fact("loss_amount", "损失金额(元)"),
+    ),
+    headline=headline,
+    lake_evidence=lake_evidence,
+    event_values={"kind": KIND_LABELS, "loss_level": LOSS_LABELS},
 )

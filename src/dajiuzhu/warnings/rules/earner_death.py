@@ -14,21 +14,26 @@ from __future__ import annotations
 import functools
 import operator
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-import ibis
-import ibis.expr.types as ir
-
-from dajiuzhu.analytics.summaries import MONTHS
-from dajiuzhu.warnings.rules import RuleSpec, plain
+from dajiuzhu.analytics.summary_specs import MONTHS
 from dajiuzhu.warnings.rules.common import (
     MONEY,
     RuleContext,
     age_on,
     date_month_index,
+    event_evidence,
     money,
     no_amount,
     no_ref,
 )
+from dajiuzhu.warnings.rulespec import Fact, LakeEvidence, RuleSpec, plain
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from dajiuzhu.analytics.engine import Lake
+    from dajiuzhu.warnings.models import Warning
 
 WORKING_AGE = (18, 59)
 
@@ -66,6 +71,8 @@ def member_wages(ctx: RuleContext, homes: ir.Table) -> ir.Table:
 
     The wages come one row per member and year (the lake's ``wages_by_year`` summary, months
     ``m01``…``m12``), so that only the members' rows are read, not the city's wage lines."""
+    import ibis
+
     members = homes.select(person_key=homes.member_key).distinct()
     yearly = ctx.lake.summary("wages_by_year", members).rename(member_key="person_key")
     paid = homes.join(yearly, "member_key")
@@ -92,12 +99,15 @@ def member_wages(ctx: RuleContext, homes: ir.Table) -> ir.Table:
 
 
 def findings(ctx: RuleContext) -> ir.Table:
+    import ibis
+
     lake = ctx.lake
-    # Both intermediates are small (a year's deaths and their households) and used twice.
+    # The intermediates are small (a year's deaths, their households, the members' wages) and
+    # each is used twice; materialising the wages also keeps the final query small to compile
+    # (its twelve months are a large expression).
     dead = ctx.shared("earner_dead", lambda: deceased(ctx))
     homes = ctx.shared("earner_households", lambda: households(ctx, dead))
-
-    per_member = member_wages(ctx, homes)
+    per_member = ctx.shared("earner_member_wages", lambda: member_wages(ctx, homes))
     per_household = per_member.group_by("person_key").aggregate(
         household_total=per_member.earned.sum(), top=per_member.earned.max()
     )
@@ -147,6 +157,15 @@ def evidence(row: dict) -> dict:
     }
 
 
+def headline(e: dict[str, str], year: int) -> str:
+    return f"{e.get('death_date', '')} 去世,享年{e.get('age', '')}岁,家庭主要收入来源"
+
+
+def lake_evidence(lake: Lake, w: Warning) -> LakeEvidence:
+    """The death record."""
+    return event_evidence(lake, w, dataset="deaths", columns=["death_date", "reported_at"])
+
+
 SPEC = RuleSpec(
     code="EARNER_DEATH",
     label="主要劳动力去世",
@@ -154,6 +173,18 @@ SPEC = RuleSpec(
     driver="deaths",
     driver_date="death_date",
     realtime="deaths",
+    summaries=("hukou_by_person", "wages_by_year"),
     findings=findings,
     evidence=evidence,
+    no_longer="死亡、户籍或工资数据更正后,已不符合主要劳动力去世的条件",
+    facts=(
+        Fact("death_date", "死亡日期"),
+        Fact("age", "去世时年龄"),
+        Fact("wages_12_months", "去世前12个月缴费工资(元)"),
+        Fact("household_wages_12_months", "同期家庭缴费工资合计(元)"),
+        Fact("remaining_members", "在户其他成员(人)"),
+    ),
+    headline=headline,
+    lake_evidence=lake_evidence,
+    export_person_as_ref=True,
 )

@@ -4,10 +4,24 @@ out-of-pocket settled in Y sums to more than the per-capita disposable income of
 
 from __future__ import annotations
 
-import ibis.expr.types as ir
+from typing import TYPE_CHECKING
 
-from dajiuzhu.warnings.rules import RuleSpec, med_return, plain
-from dajiuzhu.warnings.rules.common import MONEY, RuleContext, money, no_date, no_ref, spend
+from dajiuzhu.warnings.rules import med_return
+from dajiuzhu.warnings.rules.common import (
+    MONEY,
+    RuleContext,
+    medical_evidence,
+    money,
+    no_date,
+    no_ref,
+    spend,
+)
+from dajiuzhu.warnings.rulespec import Fact, RuleSpec, plain
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+INSURANCE_LABELS = {"employee": "职工医保", "resident": "居民医保"}
 
 
 def findings(ctx: RuleContext) -> ir.Table:
@@ -56,8 +70,17 @@ SPEC = RuleSpec(
     ),
     driver="medical_claims",
     driver_date="settlement_date",
-    realtime=None,
+    parameters=("med_return_threshold", "disposable_income"),
+    medical=True,
     findings=findings,
     evidence=evidence,
-    medical=True,
+    limit="disposable_income",
+    no_longer="已不是{year}年参保人员,或已转为因病返贫预警",
+    facts=(
+        Fact("out_of_pocket", "年度个人自负合计(元)"),
+        Fact("threshold", "{prior_year}年全市居民人均可支配收入(元)"),
+        Fact("insurance_type", "参保险种", values=INSURANCE_LABELS),
+    ),
+    headline=med_return.headline,
+    lake_evidence=medical_evidence,
 )

@@ -4,18 +4,23 @@ parameter ``warnings.med_return_threshold``)."""
 
 from __future__ import annotations
 
-import ibis.expr.types as ir
+from typing import TYPE_CHECKING
 
-from dajiuzhu.warnings.rules import RuleSpec, plain
+from dajiuzhu.warnings.programmes import programme_label
 from dajiuzhu.warnings.rules.common import (
     MONEY,
     STATUS_PROGRAMMES,
     RuleContext,
+    medical_evidence,
     money,
     no_date,
     no_ref,
     spend,
 )
+from dajiuzhu.warnings.rulespec import Fact, RuleSpec, plain
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
 
 
 def held_status(ctx: RuleContext) -> ir.Table:
@@ -53,14 +58,31 @@ def evidence(row: dict) -> dict:
     }
 
 
+def headline(e: dict[str, str], year: int) -> str:
+    return f"{year}年个人自负合计 {e.get('out_of_pocket', '—')} 元"
+
+
 SPEC = RuleSpec(
     code="MED_RETURN",
     label="因病返贫",
     datasets=("medical_claims", "assistance_recipients", "hukou"),
     driver="medical_claims",
     driver_date="settlement_date",
-    realtime=None,
+    parameters=("med_return_threshold",),
+    medical=True,
     findings=findings,
     evidence=evidence,
-    medical=True,
+    limit="med_return_threshold",
+    no_longer="已不是{year}年特困、低保、低边或支出型救助对象",
+    facts=(
+        Fact("out_of_pocket", "年度个人自负合计(元)"),
+        Fact("threshold", "因病返贫阈值(元/年)"),
+        Fact(
+            "programmes",
+            "持有的救助身份",
+            show=lambda codes: "、".join(programme_label(p) for p in codes) or "—",
+        ),
+    ),
+    headline=headline,
+    lake_evidence=medical_evidence,
 )

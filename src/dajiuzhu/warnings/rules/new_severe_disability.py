@@ -6,13 +6,28 @@ is the one that can warn; it must be issued in Y and still valid."""
 
 from __future__ import annotations
 
-import ibis
-import ibis.expr.types as ir
+from typing import TYPE_CHECKING
 
-from dajiuzhu.warnings.rules import RuleSpec, plain
-from dajiuzhu.warnings.rules.common import RuleContext, no_amount
+from dajiuzhu.warnings.rules.common import RuleContext, event_evidence, no_amount
+from dajiuzhu.warnings.rulespec import Fact, LakeEvidence, RuleSpec, plain
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from dajiuzhu.analytics.engine import Lake
+    from dajiuzhu.warnings.models import Warning
 
 SEVERE_AT_GRADE_3 = ("intellectual", "psychiatric")
+DISABILITY_LABELS = {
+    "visual": "视力",
+    "hearing": "听力",
+    "speech": "言语",
+    "physical": "肢体",
+    "intellectual": "智力",
+    "psychiatric": "精神",
+    "multiple": "多重",
+}
+STATUS_LABELS = {"valid": "有效", "revoked": "已注销"}
 
 
 def severe(certificates: ir.Table) -> ir.BooleanValue:
@@ -22,6 +37,8 @@ def severe(certificates: ir.Table) -> ir.BooleanValue:
 
 
 def findings(ctx: RuleContext) -> ir.Table:
+    import ibis
+
     certificates = ctx.restrict(ctx.lake.table("disability_certificates"))
     serious = certificates.filter(severe(certificates))
     first = ibis.row_number().over(
@@ -49,14 +66,32 @@ def evidence(row: dict) -> dict:
     }
 
 
+def headline(e: dict[str, str], year: int) -> str:
+    kind = DISABILITY_LABELS.get(e.get("disability_kind", ""), "")
+    return f"{e.get('issued_date', '')} 新办{kind}残疾{e.get('grade', '')}级"
+
+
+def lake_evidence(lake: Lake, w: Warning) -> LakeEvidence:
+    """The person's whole certificate history (what they held before is the point)."""
+    return event_evidence(lake, w, dataset="disability_certificates")
+
+
 SPEC = RuleSpec(
     code="NEW_SEVERE_DISABILITY",
     label="新增重残",
     datasets=("disability_certificates", "hukou"),
     driver="disability_certificates",
     driver_date="issued_date",
+    event_column="certificate_no",
     realtime="disability_certificates",
     findings=findings,
     evidence=evidence,
-    event_column="certificate_no",
+    facts=(
+        Fact("issued_date", "发证日期"),
+        Fact("grade", "残疾等级"),
+        Fact("disability_kind", "残疾类别", values=DISABILITY_LABELS),
+    ),
+    headline=headline,
+    lake_evidence=lake_evidence,
+    event_values={"disability_kind": DISABILITY_LABELS, "status": STATUS_LABELS},
 )

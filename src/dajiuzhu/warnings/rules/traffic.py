@@ -3,12 +3,19 @@
 
 from __future__ import annotations
 
-import ibis.expr.types as ir
+from typing import TYPE_CHECKING
 
-from dajiuzhu.warnings.rules import RuleSpec, plain
-from dajiuzhu.warnings.rules.common import RuleContext, no_amount
+from dajiuzhu.warnings.rules.common import RuleContext, event_evidence, no_amount
+from dajiuzhu.warnings.rulespec import Fact, LakeEvidence, RuleSpec, plain
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from dajiuzhu.analytics.engine import Lake
+    from dajiuzhu.warnings.models import Warning
 
 SEVERE_INJURIES = ("serious", "fatal")
+INJURY_LABELS = {"none": "未受伤", "minor": "轻伤", "serious": "重伤", "fatal": "死亡"}
 
 
 def findings(ctx: RuleContext) -> ir.Table:
@@ -29,14 +36,31 @@ def evidence(row: dict) -> dict:
     return {"accident_date": plain(row["event_date"]), "injury": row["ev_injury"]}
 
 
+def headline(e: dict[str, str], year: int) -> str:
+    injury = INJURY_LABELS.get(e.get("injury", ""), e.get("injury", ""))
+    return f"{e.get('accident_date', '')} 交通事故,伤情:{injury}"
+
+
+def lake_evidence(lake: Lake, w: Warning) -> LakeEvidence:
+    """The accident's rows."""
+    return event_evidence(lake, w, dataset="traffic_accidents", match="accident_id")
+
+
 SPEC = RuleSpec(
     code="TRAFFIC",
     label="交通事故",
     datasets=("traffic_accidents", "hukou"),
     driver="traffic_accidents",
     driver_date="accident_date",
+    event_column="accident_id",
     realtime="traffic_accidents",
     findings=findings,
     evidence=evidence,
-    event_column="accident_id",
+    facts=(
+        Fact("accident_date", "事故日期"),
+        Fact("injury", "伤情", values=INJURY_LABELS),
+    ),
+    headline=headline,
+    lake_evidence=lake_evidence,
+    event_values={"injury": INJURY_LABELS},
 )
