@@ -1,0 +1,4 @@
+"""Builders shared by the tests: users and clients (``accounts``), registry persons and
+households (``registry``), department deliveries as files (``exchange``), the warnings' small
+city (``city``) and the household check's family (``verification``). Fixtures stay in the
+``conftest.py`` beside the tests that use them."""
