@@ -1,0 +1,151 @@
+"""The MQTT consumer behind ``dajiuzhu care intake`` (paho-mqtt 2).
+
+It subscribes to ``dajiuzhu/v1/devices/+/events`` with QoS 1 on a persistent session (fixed
+client id, ``clean_session=False``) and acknowledges a message only after ``ingest`` returned,
+that is after its effect is committed. When the database fails, the message is left
+unacknowledged and the consumer drops the connection: the broker keeps the session and sends the
+unacknowledged message again on the next connection. (paho keeps an unclean session only in
+memory; what carries messages across a restart of the intake is the broker's session.)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import paho.mqtt.client as mqtt
+from django.db import DatabaseError, close_old_connections, connection
+from django.utils import timezone
+from paho.mqtt.enums import CallbackAPIVersion
+
+from dajiuzhu.care.intake import SUBSCRIPTION, ingest
+
+log = logging.getLogger("dajiuzhu.care.mqtt")
+
+# The demo's embedded broker (care.broker) unless DAJIUZHU_MQTT_URL names another.
+DEFAULT_URL = f"mqtt://127.0.0.1:{os.environ.get('DAJIUZHU_MQTT_PORT', '18830')}"
+DEFAULT_CLIENT_ID = "dajiuzhu-care-intake"
+
+
+@dataclass(frozen=True)
+class Broker:
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = None
+
+
+def parse_url(url: str) -> Broker:
+    parts = urlsplit(url or DEFAULT_URL)
+    if parts.scheme not in ("mqtt", "tcp", ""):
+        raise ValueError(f"unsupported MQTT URL scheme: {parts.scheme}")
+    return Broker(parts.hostname or "127.0.0.1", parts.port or 1883, parts.username, parts.password)
+
+
+def make_client(client_id: str, *, clean: bool, manual_ack: bool) -> mqtt.Client:
+    return mqtt.Client(
+        callback_api_version=CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        clean_session=clean,
+        protocol=mqtt.MQTTv311,
+        manual_ack=manual_ack,
+    )
+
+
+class Intake:
+    """One consumer: ``run()`` serves until stopped, ``loop_for(seconds)`` a while."""
+
+    def __init__(self, url: str, *, client_id: str = DEFAULT_CLIENT_ID) -> None:
+        self.broker = parse_url(url)
+        self.client = make_client(client_id, clean=False, manual_ack=True)
+        if self.broker.username:
+            self.client.username_pw_set(self.broker.username, self.broker.password)
+        self.client.on_connect = self._on_connect
+        self.client.on_message = self._on_message
+        self.client.on_disconnect = self._on_disconnect
+        self.taken = 0
+        self.failed = 0
+        self.connected = False
+        self._reconnect = False
+        self._stop = False
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        if reason_code.is_failure:
+            log.warning("care.mqtt.refused", extra={"reason": str(reason_code)})
+            return
+        self.connected = True
+        client.subscribe(SUBSCRIPTION, qos=1)
+        log.info("care.mqtt.connected", extra={"session_present": flags.session_present})
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        self.connected = False
+
+    def _on_message(self, client, userdata, message) -> None:
+        if self._reconnect:
+            return  # after a failure nothing more is acknowledged on this connection
+        try:
+            ingest(message.topic, message.payload, timezone.now())
+        except DatabaseError:
+            self.failed += 1
+            log.exception("care.mqtt.commit_failed", extra={"topic": message.topic})
+            if not connection.in_atomic_block:  # never close a connection inside a transaction
+                close_old_connections()  # a broken connection is replaced on the next message
+            self._reconnect = True  # unacknowledged: the broker sends it again
+            client.disconnect()
+            return
+        client.ack(message.mid, message.qos)
+        self.taken += 1
+
+    def connect(self) -> None:
+        self.client.connect(self.broker.host, self.broker.port, keepalive=30)
+
+    def loop_for(self, seconds: float) -> None:
+        """Serve for about ``seconds``, connecting (again) whenever the connection is down."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not self._stop:
+            if not self.client.is_connected():
+                self._reconnect = False
+                try:
+                    self.connect()
+                except OSError:
+                    log.warning("care.mqtt.unreachable", extra={"host": self.broker.host})
+                    time.sleep(1)
+                    continue
+            self.client.loop(timeout=0.2)
+
+    def run(self) -> None:
+        """Serve until :meth:`request_stop` (a signal handler) or :meth:`stop`."""
+        while not self._stop:
+            self.loop_for(60)
+        self.stop()
+
+    def request_stop(self) -> None:
+        """Stop after the message in hand (safe to call from a signal handler)."""
+        self._stop = True
+
+    def stop(self) -> None:
+        self._stop = True
+        if self.client.is_connected():
+            self.client.disconnect()
+            self.client.loop(timeout=0.2)
+
+
+def publish(url: str, messages, *, client_id: str, qos: int = 1) -> int:
+    """Publish (topic, payload) pairs and wait until the broker has them all."""
+    broker = parse_url(url)
+    client = make_client(client_id, clean=True, manual_ack=False)
+    if broker.username:
+        client.username_pw_set(broker.username, broker.password)
+    client.connect(broker.host, broker.port, keepalive=30)
+    client.loop_start()
+    try:
+        infos = [client.publish(topic, payload, qos=qos) for topic, payload in messages]
+        for info in infos:
+            info.wait_for_publish(timeout=30)
+    finally:
+        client.disconnect()
+        client.loop_stop()
+    return len(infos)
