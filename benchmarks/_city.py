@@ -51,8 +51,8 @@ def ensure_city(
     code = (
         "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'dajiuzhu.settings');"
         "django.setup();"
-        "from dajiuzhu.cli import ensure_database; ensure_database();"
-        "from pathlib import Path; from dajiuzhu.synth.population import load_folder;"
+        "from dajiuzhu.bootstrap import ensure_database; ensure_database();"
+        "from pathlib import Path; from dajiuzhu.demo.population import load_folder;"
         f"[print(s, flush=True) for s in load_folder(Path({str(synth)!r}))]"
     )
     subprocess.run([str(BIN / "python"), "-c", code], env=env, check=True)

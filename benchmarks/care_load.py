@@ -1,0 +1,198 @@
+"""A shortened version of issue 14's device load through Mosquitto (127.0.0.1:1883).
+
+60,000 devices (30,000 people × motion sensor + pendant) registered in a fresh SQLite home; a
+separate `dajiuzhu care intake` process (QoS 1, manual ack after commit); one publisher sends
+heartbeats round-robin at ``--rate`` messages/s for ``--seconds`` and a pendant button press
+every ``--press-every`` seconds. Measured:
+
+* publish → alarm committed (the alarm row's ``created_at`` against the publish time), and
+  publish → alarm *visible in the operators' event stream*: a reader polls for new alarms once a
+  second exactly as the console's stream does (``selectors.alarms_after``), so this includes the
+  stream's poll; the browser's rendering is not included;
+* the backlog (published − stored) at the end of publishing and how long it took to drain;
+* the intake's peak memory (VmHWM) and this process's.
+
+The issue's figure is 2,000 messages/s for 10 minutes; this run states its own rate and length.
+
+    .venv/bin/python benchmarks/care_load.py --rate 80 --seconds 120
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import emit, fresh_home, peak_rss_mib, percentile
+from registry_bulk import rows as hukou_rows
+
+
+def _vm_hwm_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--people", type=int, default=30_000)
+    parser.add_argument("--rate", type=float, default=80)
+    parser.add_argument("--seconds", type=float, default=120)
+    parser.add_argument("--press-every", type=float, default=2.0)
+    parser.add_argument("--url", default="mqtt://127.0.0.1:1883")
+    args = parser.parse_args()
+    home = fresh_home()
+    os.environ["DAJIUZHU_HOME"] = home
+    os.environ.pop("DATABASE_URL", None)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "dajiuzhu.settings"
+    from dajiuzhu.cli import setup_django
+
+    setup_django()
+    from django.db import connection
+    from django.utils import timezone
+
+    from dajiuzhu.care.intake import topic_for
+    from dajiuzhu.care.models import Alarm, Device, DeviceEvent
+    from dajiuzhu.care.mqtt import make_client, parse_url
+    from dajiuzhu.core.reference import reference_data_load
+    from dajiuzhu.registry.models import Person
+    from dajiuzhu.registry.services import hukou_sync
+
+    reference_data_load()
+    started = time.perf_counter()
+    today = timezone.localdate()
+    hukou_sync(rows=hukou_rows(args.people), as_of=today - timedelta(days=365), source="bench")
+    now = timezone.now()
+    Device.objects.bulk_create(
+        [
+            Device(
+                device_id=f"L-{pk:07d}-{kind[0]}",
+                kind=kind,
+                person_id=pk,
+                division_code=division,
+                installed_at=today - timedelta(days=10),
+                last_heard_at=now,
+                last_motion_at=now if kind == "motion" else None,
+            )
+            for pk, division in Person.objects.values_list("pk", "hukou_division_id")
+            for kind in ("motion", "pendant")
+        ],
+        batch_size=5000,
+    )
+    devices = list(Device.objects.order_by("pk").values_list("device_id", flat=True))
+    pendants = [d for d in devices if d.endswith("-p")]
+    setup_seconds = time.perf_counter() - started
+    connection.close()
+
+    client_id = f"bench-load-{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "DAJIUZHU_MQTT_CLIENT_ID": client_id}
+    intake = subprocess.Popen(
+        [sys.executable, "-m", "dajiuzhu.cli", "care", "intake", "--url", args.url], env=env
+    )
+    published: dict[str, float] = {}  # press event_id → publish time (wall clock)
+    seen: dict[str, float] = {}
+    stop = threading.Event()
+
+    def stream_reader() -> None:
+        """What the console's stream does: once a second, the alarms after the last one."""
+        last = 0
+        while not stop.is_set():
+            for alarm in Alarm.objects.filter(pk__gt=last, technical=False).order_by("pk"):
+                last = alarm.pk
+                seen.setdefault(alarm.event_ref, time.time())
+            time.sleep(1)
+        connection.close()
+
+    broker = parse_url(args.url)
+    pub = make_client(f"{client_id}-pub", clean=True, manual_ack=False)
+    pub.connect(broker.host, broker.port, keepalive=30)
+    pub.loop_start()
+    try:
+        time.sleep(3)  # the intake connected and subscribed
+        reader = threading.Thread(target=stream_reader, daemon=True)
+        reader.start()
+        sent = 0
+        t0 = time.time()
+        next_press = t0
+        while (elapsed := time.time() - t0) < args.seconds:
+            due = int(elapsed * args.rate)
+            while sent < due:
+                device = devices[sent % len(devices)]
+                body = {
+                    "event_id": f"hb-{sent}",
+                    "type": "heartbeat",
+                    "at": timezone.now().isoformat(),
+                    "battery": 80,
+                }
+                pub.publish(topic_for(device), json.dumps(body), qos=1)
+                sent += 1
+            if time.time() >= next_press:
+                event_id = f"press-{len(published)}"
+                body = {"event_id": event_id, "type": "button", "at": timezone.now().isoformat()}
+                published[event_id] = time.time()
+                pub.publish(topic_for(pendants[len(published) % len(pendants)]), json.dumps(body))
+                sent += 1
+                next_press += args.press_every
+            time.sleep(0.002)
+        publishing = time.time() - t0
+        stored_at_end = DeviceEvent.objects.count()
+        drain_started = time.time()
+        while DeviceEvent.objects.count() < sent and time.time() - drain_started < 120:
+            time.sleep(0.2)
+        drained = time.time() - drain_started
+        stored = DeviceEvent.objects.count()
+        time.sleep(1.5)  # the reader's last poll
+        stop.set()
+        reader.join(timeout=5)
+        intake_hwm = _vm_hwm_mib(intake.pid)
+    finally:
+        pub.loop_stop()
+        pub.disconnect()
+        intake.terminate()
+        intake.wait(timeout=10)
+
+    created = dict(
+        Alarm.objects.filter(event_ref__in=list(published)).values_list("event_ref", "created_at")
+    )
+    commit_ms = [(created[e].timestamp() - t) * 1000 for e, t in published.items() if e in created]
+    visible_ms = [(seen[e] - t) * 1000 for e, t in published.items() if e in seen]
+    emit(
+        {
+            "benchmark": "care_load",
+            "database": "sqlite",
+            "devices": len(devices),
+            "rate_per_second": args.rate,
+            "publishing_seconds": round(publishing, 1),
+            "messages_published": sent,
+            "messages_stored": stored,
+            "backlog_at_end_of_publishing": sent - stored_at_end,
+            "drain_seconds": round(drained, 1),
+            "presses": len(published),
+            "alarms_for_presses": len(created),
+            "press_to_commit_ms": {
+                "p50": round(percentile(commit_ms, 0.5)),
+                "p99": round(percentile(commit_ms, 0.99)),
+            },
+            "press_to_stream_ms": {
+                "p50": round(percentile(visible_ms, 0.5)),
+                "p99": round(percentile(visible_ms, 0.99)),
+                "max": round(max(visible_ms)),
+            },
+            "intake_peak_rss_mib": round(intake_hwm),
+            "bench_peak_rss_mib": round(peak_rss_mib()),
+            "setup_seconds": round(setup_seconds, 1),
+        }
+    )
+
+
+if __name__ == "__main__":
+    main()
