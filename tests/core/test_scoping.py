@@ -25,7 +25,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 
 import pytest
@@ -351,6 +351,9 @@ def _complaint_record(town: str) -> Record:
 def _sample_record(town: str) -> Record:
     """A spot-check case of ``town``, sampled for a contract whose auditor is not a walker;
     auditors of the record's own district without the contract are outsiders too."""
+    from dajiuzhu.demo.history import approved_case_write
+    from dajiuzhu.registry.models import Household
+    from dajiuzhu.registry.models import Person as RegistryPerson
     from dajiuzhu.supervision.models import SampledCase
     from dajiuzhu.supervision.sampling import contract_create, sample_draw
     from tests.factories.city import City
@@ -358,8 +361,18 @@ def _sample_record(town: str) -> Record:
     community = _ensure_community(town)
     city = City()
     person = city.person("越权抽查", household_no=f"HX-SAMPLE-{town}", division=community)
-    city.recipient(person, "dibao", "2024-02-02")
     city.load()
+    approved_case_write(
+        household=Household.objects.get(household_no=person.household_no),
+        applicant=RegistryPerson.objects.get(person_key=person.key),
+        town=town,
+        programme="dibao",
+        amount="800.00",
+        start_month="2024-03",
+        application_no=f"SCOPE{town}",
+        submitted_at=datetime(2024, 1, 2, 2, 0, tzinfo=UTC),
+        decided_on=date(2024, 2, 2),
+    )
     _walker("contract_auditor", Role.AUDITOR, "320400")
     contract_create(
         actor=None, code="PROBE", organisation="受托机构", auditors=["contract_auditor"]

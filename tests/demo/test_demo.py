@@ -211,6 +211,15 @@ def test_the_demo_loads_a_city_through_ingestion_and_is_reusable(db, settings, t
     }
     assert Complaint.objects.filter(escalated=True, district_code="320402").count() == 1
     assert MonthlyNotice.objects.get().month == "2023-12"
+    # last quarter's spot check, drawn for tn_auditor's contract, a staff relative's case in it
+    from dajiuzhu.supervision.models import SampledCase, SpotCheck
+
+    spot = SpotCheck.objects.get()
+    assert spot.contract.code == "TP-DEMO-01"
+    assert SampledCase.objects.filter(spot_check=spot, relative=True).count() == 1
+    auditor = User.objects.get(username="tn_auditor")
+    listing = client_for(auditor).get("/work/supervision/samples/").content.decode()
+    assert spot.quarter in listing and "近亲属必抽" in listing
 
     before = Batch.objects.count()
     applications = Application.objects.count()
@@ -218,5 +227,6 @@ def test_the_demo_loads_a_city_through_ingestion_and_is_reusable(db, settings, t
     assert Application.objects.count() == applications
     assert Roster.objects.count() == len(set(Roster.objects.values_list("pk", flat=True)))
     assert Complaint.objects.count() == 5
+    assert SpotCheck.objects.count() == 1
     assert Batch.objects.count() == before
     assert EligibilityRun.objects.count() == 1

@@ -1,47 +1,73 @@
 """Spot checks: the reproducible draw exactly as SUPERVISION.md says (a known answer computed
-here from the documented procedure), third-party auditors who see only their sample, findings
-by code, the town's rectification."""
+here from the documented procedure) over the cases the intake decided, staff relatives always
+drawn, third-party auditors who see only their sample, findings by code, the town's
+rectification."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import random
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
+from django.utils import timezone
 
+from dajiuzhu.cases.models import CaseStatus, StaffRelative
 from dajiuzhu.cli import main
 from dajiuzhu.core.roles import Role
+from dajiuzhu.demo.history import approved_case_write
+from dajiuzhu.registry.models import Membership
 from dajiuzhu.supervision.models import SampledCase, SpotCheck
 from tests.factories.accounts import client_for, make_user
 from tests.factories.city import TN_COMMUNITY, WJ_COMMUNITY
-from tests.supervision.conftest import FundCity
+from tests.factories.registry import make_household
 
 QUARTER = "2024Q1"
 TN_TOWN, WJ_TOWN = TN_COMMUNITY[:9], WJ_COMMUNITY[:9]
 API = "/api/v1/supervision/samples"
 
 
+_numbers = itertools.count(1)
+
+
+def _decide(town: str, programme: str, decided_on: date, *, refused: bool = False):
+    household, people = make_household(town)
+    case = approved_case_write(
+        household=household,
+        applicant=people[0],
+        town=town,
+        programme=programme,
+        amount=None if refused else "800.00",
+        start_month=f"{decided_on.year}-{decided_on.month:02d}",
+        application_no=f"S{next(_numbers):07d}",
+        submitted_at=datetime(2023, 12, 1, 2, 0, tzinfo=UTC),
+        decided_on=decided_on,
+    )
+    if refused:
+        case.status = CaseStatus.REFUSED
+        case.save()
+    return case
+
+
 @pytest.fixture
-def decided(db) -> FundCity:
-    """12 cases decided in 2024Q1 in a 天宁区 town, 3 in a 武进区 town, and some that are not."""
-    c = FundCity()
+def decided(db) -> dict[str, list]:
+    """12 cases decided in 2024Q1 in a 天宁区 town (two refused), 3 in a 武进区 town, and
+    some that are not in the sample's population (decided before or after, still open)."""
+    out: dict[str, list] = {"tn": [], "wj": []}
     for i in range(12):
-        p = c.person(f"tn{i}")
-        c.recipient(p, "dibao" if i % 3 else "tekun", f"2024-0{1 + i % 3}-{10 + i:02d}")
-    for i in range(3):
-        p = c.person(f"wj{i}", division=WJ_COMMUNITY)
-        c.recipient(p, "dibian", "2024-02-01")
-    p = c.person("before")
-    c.recipient(p, "dibao", "2023-12-31")
-    p = c.person("after")
-    c.recipient(p, "dibao", "2024-04-01")
-    p = c.person("no_hukou", hukou=False)
-    c.recipient(p, "dibao", "2024-02-02")
-    c.recipients_sent = list(c.rows["assistance_recipients"])
-    c.load()
-    return c
+        programme = "dibao" if i % 3 else "tekun"
+        day = date(2024, 1 + i % 3, 10 + i)
+        out["tn"].append(_decide(TN_TOWN, programme, day, refused=i in (4, 9)))
+    for _ in range(3):
+        out["wj"].append(_decide(WJ_TOWN, "dibian", date(2024, 2, 1)))
+    _decide(TN_TOWN, "dibao", date(2023, 12, 31))
+    _decide(TN_TOWN, "dibao", date(2024, 4, 1))
+    still_open = _decide(TN_TOWN, "dibao", date(2024, 2, 2))
+    still_open.status, still_open.decided_on = CaseStatus.INVESTIGATING, None
+    still_open.save()
+    return out
 
 
 def draw(capsys, *args) -> tuple[int, list[dict], str]:
@@ -51,19 +77,14 @@ def draw(capsys, *args) -> tuple[int, list[dict], str]:
     return code, [json.loads(x) for x in out.out.splitlines() if x.startswith("{")], out.err
 
 
-def expected(city: FundCity, town: str, seed: int, share=0.05, minimum=5) -> list[tuple]:
-    """SUPERVISION.md's draw, re-done from its description (sampling.py's docstring)."""
-    cases = sorted(
-        (p.key, r["program_code"], date.fromisoformat(r["start_date"]))
-        for label, p in city.people.items()
-        for r in city.recipients_sent
-        if r["id_number"] == p.id_number
-        and p.division[:9] == town
-        and "2024-01-01" <= r["start_date"] <= "2024-03-31"
-        and label != "no_hukou"
-    )
-    n = len(cases) if len(cases) <= minimum else max(minimum, math.ceil(share * len(cases)))
-    return sorted(random.Random(f"{seed}:{QUARTER}:{town}").sample(cases, n))
+def expected(cases: list, town: str, seed: int, share=0.05, minimum=5, always=()) -> list[int]:
+    """SUPERVISION.md's draw, re-done from its description (sampling.py's docstring): the
+    case ids drawn, relatives added."""
+    keys = sorted((c.application.application_no, c.programme, c.pk) for c in cases)
+    n = len(keys) if len(keys) <= minimum else max(minimum, math.ceil(share * len(keys)))
+    drawn = random.Random(f"{seed}:{QUARTER}:{town}").sample([k[:2] for k in keys], n)
+    ids = {k[2] for k in keys if k[:2] in drawn}
+    return sorted(ids | set(always))
 
 
 def test_the_same_seed_draws_the_same_sample_again(decided, capsys, monkeypatch):
@@ -71,22 +92,23 @@ def test_the_same_seed_draws_the_same_sample_again(decided, capsys, monkeypatch)
     assert code == 0, err
     *towns, total = lines
     assert towns == [
-        {"quarter": QUARTER, "seed": 42, "town": TN_TOWN, "decided": 12, "sampled": 5},
-        {"quarter": QUARTER, "seed": 42, "town": WJ_TOWN, "decided": 3, "sampled": 3},
-    ]
+        {"quarter": QUARTER, "seed": 42, "town": TN_TOWN, "decided": 12, "sampled": 5,
+         "relatives": 0},
+        {"quarter": QUARTER, "seed": 42, "town": WJ_TOWN, "decided": 3, "sampled": 3,
+         "relatives": 0},
+    ]  # fmt: skip
     assert (total["sampled"], total["drawn_again"]) == (8, False)
     check = SpotCheck.objects.get()
     assert (check.seed, str(check.share), check.minimum) == (42, "0.0500", 5)
     got = {
-        town: sorted(
-            SampledCase.objects.filter(town_code=town).values_list(
-                "person_key", "program_code", "start_date"
-            )
-        )
+        town: sorted(SampledCase.objects.filter(town_code=town).values_list("case_id", flat=True))
         for town in (TN_TOWN, WJ_TOWN)
     }
-    assert got[TN_TOWN] == expected(decided, TN_TOWN, 42)
-    assert got[WJ_TOWN] == expected(decided, WJ_TOWN, 42)  # fewer than 5: all of them
+    assert got[TN_TOWN] == expected(decided["tn"], TN_TOWN, 42)
+    assert got[WJ_TOWN] == sorted(c.pk for c in decided["wj"])  # fewer than 5: all of them
+    sampled = SampledCase.objects.filter(town_code=WJ_TOWN).first()
+    assert sampled.program_code == "dibian" and sampled.start_date == date(2024, 2, 1)
+    assert sampled.division_code == WJ_COMMUNITY[:9] + "001"
     # anyone can draw it again
     code, lines, _ = draw(capsys, "--quarter", QUARTER, "--seed", 42)
     assert lines[-1]["drawn_again"] is True
@@ -95,9 +117,35 @@ def test_the_same_seed_draws_the_same_sample_again(decided, capsys, monkeypatch)
     # another seed, another sample of the same sizes
     _, lines, _ = draw(capsys, "--quarter", QUARTER, "--seed", 7)
     second = SpotCheck.objects.get(seed=7)
-    picked = sorted(second.cases.filter(town_code=TN_TOWN).values_list("person_key", flat=True))
-    assert len(picked) == 5
-    assert sorted(k for k, *_ in expected(decided, TN_TOWN, 7)) == picked
+    picked = sorted(second.cases.filter(town_code=TN_TOWN).values_list("case_id", flat=True))
+    assert picked == expected(decided["tn"], TN_TOWN, 7)
+
+
+def test_relatives_of_staff_are_always_in_the_sample(decided, capsys, tn_caseworker):
+    chance = expected(decided["tn"], TN_TOWN, 9)
+    left_out = [c for c in decided["tn"] if c.pk not in chance]
+    declared, flagged = left_out[0], left_out[1]
+    # a member of one household declared afterwards; another case flagged at submission
+    member = Membership.objects.filter(household=declared.household).last().person
+    StaffRelative.objects.create(
+        staff=tn_caseworker, person=member, relation="配偶", declared_at=timezone.now()
+    )
+    flagged.relative_flag = True
+    flagged.save()
+    _, lines, _ = draw(capsys, "--quarter", QUARTER, "--seed", 9)
+    tn = lines[0]
+    assert (tn["town"], tn["decided"], tn["sampled"], tn["relatives"]) == (TN_TOWN, 12, 7, 2)
+    picked = SampledCase.objects.filter(town_code=TN_TOWN)
+    assert sorted(picked.values_list("case_id", flat=True)) == expected(
+        decided["tn"], TN_TOWN, 9, always=(declared.pk, flagged.pk)
+    )
+    assert set(picked.filter(relative=True).values_list("case_id", flat=True)) == {
+        declared.pk,
+        flagged.pk,
+    }
+    city = make_user("city_supervisor", Role.SUPERVISOR, "320400")
+    page = client_for(city).get("/work/supervision/samples/").content.decode()
+    assert page.count("近亲属必抽") == 2
 
 
 def test_bad_quarters_and_contracts_are_clear_messages(decided, capsys):
@@ -136,13 +184,15 @@ def test_an_auditor_sees_only_the_cases_sampled_for_its_contract(
     detail = client_for(auditor).get(f"{API}/{case.pk}")
     assert detail.status_code == 200
     body = detail.json()
-    assert body["members"][0]["name"].startswith("预警tn")
-    assert body["assistance"]["title"] == "救助对象"
+    assert body["members"][0]["name"].startswith("测试甲")
+    assert body["members"][0]["id_number"].count("*") >= 8  # masked for the auditor
+    assert body["decision"]["application_no"] == case.case.application.application_no
+    assert body["decision"]["reasons"] == "经审核,符合救助条件"
     assert client_for(other).get(f"{API}/{case.pk}").status_code == 404
     # nothing else: no findings, no warnings, no household files
     assert client_for(auditor).get("/api/v1/supervision/findings").status_code == 403
     assert client_for(auditor).get("/api/v1/warnings").status_code == 403
-    search = client_for(auditor).get("/work/households/", {"q": decided.people["tn0"].name})
+    search = client_for(auditor).get("/work/households/", {"q": body["members"][0]["name"]})
     assert search.status_code == 403  # no household files outside the sample
     # the auditor's findings, the town's rectification
     post = client_for(auditor).post
@@ -191,6 +241,7 @@ def test_the_auditor_assesses_on_the_page_and_the_town_rectifies(decided, capsys
     assert "抽查评估" in listing and f"/work/supervision/samples/{case.pk}/" in listing
     page = client.get(f"/work/supervision/samples/{case.pk}/").content.decode()
     assert "登记评估结果" in page and "家庭成员" in page
+    assert "申请与决定" in page and case.case.application.application_no in page
     answer = client.post(
         f"/work/supervision/samples/{case.pk}/assess/", {"codes": ["other"]}, follow=True
     )

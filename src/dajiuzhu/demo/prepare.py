@@ -40,6 +40,15 @@ def demo_prepare(*, persons: int, seed: int) -> list[dict[str, str]]:
 
     paid = demo_payments()
     print(f"  payments: {paid} payments on the rosters of the last three months", flush=True)
+    from dajiuzhu.demo.spotchecks import AUDITOR, demo_spot_check
+
+    spot = demo_spot_check()
+    if spot is not None:
+        print(
+            f"  spot check: {spot.cases.count()} cases of {spot.quarter} sampled for {AUDITOR} "
+            f"(seed {spot.seed})",
+            flush=True,
+        )
     from dajiuzhu.demo.complaints import demo_complaints, demo_notice
     from dajiuzhu.demo.population import DEMO_YEAR
 

@@ -209,6 +209,8 @@ class SampleOut(Schema):
     status_label: str
     findings: list[str]
     due_date: date | None
+    town_name: str
+    relative: bool = Field(description="近亲属备案必抽(申请家庭有工作人员备案的近亲属)")
 
 
 @router.get(
@@ -242,6 +244,11 @@ class SampleDetailOut(Schema):
     members: list[SampleMemberOut]
     assistance: LakeTableOut | None
     reports: list[dict[str, str]]
+    relative: bool
+    decision: dict[str, str] = Field(
+        description="申请与决定(申请编号、渠道、受理日期、决定、金额、理由)"
+    )
+    steps: list[dict[str, str]] = Field(description="办理步骤(入户调查、初审、公示、审批)及其结果")
 
 
 @router.get(
@@ -266,6 +273,9 @@ def sample_detail(request: HttpRequest, case_id: int):
         members=[SampleMemberOut(**m) for m in d.members],
         assistance=None if d.assistance is None else LakeTableOut(**d.assistance.__dict__),
         reports=d.reports,
+        relative=c.relative,
+        decision=d.decision,
+        steps=d.steps,
     )
 
 

@@ -194,15 +194,25 @@ class FindingCode(models.TextChoices):
 
 
 class SampledCase(models.Model):
-    """A decided case drawn for a spot check (now: a recipients record that started in the
-    quarter — the approval decision — until the unified intake's cases exist)."""
+    """A case of the unified intake decided in the quarter, drawn for a spot check (at random,
+    or because a member of the household is a staff member's declared relative)."""
 
     spot_check = models.ForeignKey(SpotCheck, on_delete=models.CASCADE, related_name="cases")
+    case = models.ForeignKey(
+        "cases.Case",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="案件",
+    )
+    # 近亲属备案: drawn because the household has a staff member's declared relative.
+    relative = models.BooleanField("近亲属备案必抽", default=False)
     town_code = models.CharField("镇(街道)", max_length=9, db_index=True)
     division_code = models.CharField("户籍地区划", max_length=15, db_index=True)
-    person_key = models.BigIntegerField("人员标识")
+    person_key = models.BigIntegerField("人员标识")  # the applicant
     program_code = models.CharField("救助项目", max_length=30)
-    start_date = models.DateField("批准日期")
+    start_date = models.DateField("决定日期")
     household_no = models.CharField("户号", max_length=30, blank=True)
     status = models.CharField(
         "状态", max_length=12, choices=SampleStatus.choices, default=SampleStatus.SAMPLED
@@ -224,10 +234,7 @@ class SampledCase(models.Model):
         verbose_name = "抽查案件"
         ordering = ["town_code", "person_key", "program_code", "start_date"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["spot_check", "person_key", "program_code", "start_date"],
-                name="sampled_case_identity",
-            )
+            models.UniqueConstraint(fields=["spot_check", "case"], name="sampled_case_once")
         ]
 
 

@@ -5,15 +5,17 @@ recorded, so that anyone can draw the same sample again.
 
 The draw, exactly (so that it can be re-done by hand or in another language):
 
-1. The cases decided in the quarter: every ``assistance_recipients`` record whose
-   ``start_date`` lies in the quarter (the approval decision; the unified intake's decided
-   cases replace this source when they exist), routed to the town of the person's 户籍
-   division (its first 9 digits); persons without a 户籍 record are left out.
-2. Per town, the cases sorted by (``person_key``, ``program_code``, ``start_date``).
+1. The cases decided in the quarter: every case of the unified intake (``cases``) whose
+   decision date lies in the quarter and that was decided (approved, refused, or approved and
+   since stopped), under the town it was decided for.
+2. Per town, the cases sorted by (application number, programme code).
 3. ``n`` = all of them when there are no more than ``sample_min``; otherwise the larger of
    ``sample_min`` and ⌈``sample_share`` × count⌉.
 4. ``random.Random(f"{seed}:{quarter}:{town}").sample(cases, n)`` (Python's Mersenne Twister,
    seeded with that text).
+5. Then every case of the town whose household has a member declared as a staff member's
+   relative (近亲属备案, now or when the case was submitted) is added, if not drawn already:
+   relatives are always in the sample, and the random part stays exactly as above.
 
 Both parameters are those in force on the quarter's last day.
 """
@@ -32,7 +34,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from dajiuzhu.analytics.engine import open_lake
+from dajiuzhu.cases.models import DECIDED_STATUSES, Case, StaffRelative
 from dajiuzhu.core.access import AccessDenied, require_role
 from dajiuzhu.core.audit import audit_record
 from dajiuzhu.core.calendar import add_working_days
@@ -40,6 +42,7 @@ from dajiuzhu.core.models import User
 from dajiuzhu.core.roles import Purpose, Role
 from dajiuzhu.core.services import ServiceError
 from dajiuzhu.core.text import has_control_chars
+from dajiuzhu.registry.models import Membership
 from dajiuzhu.supervision import parameters
 from dajiuzhu.supervision.access import RECTIFY_ROLES, access_sample_by_id
 from dajiuzhu.supervision.models import (
@@ -51,7 +54,7 @@ from dajiuzhu.supervision.models import (
 )
 
 QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
-Case = tuple[int, str, date]  # (person_key, program_code, start_date)
+Key = tuple[str, str]  # (application number, programme code): how a decided case is sorted
 
 
 def quarter_bounds(quarter: str) -> tuple[date, date]:
@@ -74,38 +77,68 @@ def sample_size(count: int, share: Decimal, minimum: int) -> int:
 
 
 def draw(
-    cases_by_town: dict[str, list[Case]], *, quarter: str, seed: int, share: Decimal, minimum: int
-) -> dict[str, list[Case]]:
-    """The sample per town (a pure function of its inputs)."""
+    cases_by_town: dict[str, list[Key]],
+    *,
+    quarter: str,
+    seed: int,
+    share: Decimal,
+    minimum: int,
+    always: frozenset[Key] = frozenset(),
+) -> dict[str, list[Key]]:
+    """The sample per town (a pure function of its inputs): the random draw, then the cases
+    in ``always`` (relatives of staff) not drawn already."""
     out = {}
     for town in sorted(cases_by_town):
         cases = sorted(cases_by_town[town])
         rng = random.Random(f"{seed}:{quarter}:{town}")
-        out[town] = sorted(rng.sample(cases, sample_size(len(cases), share, minimum)))
+        drawn = set(rng.sample(cases, sample_size(len(cases), share, minimum)))
+        out[town] = sorted(drawn | {c for c in cases if c in always})
     return out
 
 
-def decided_cases(quarter: str) -> tuple[dict[str, list[Case]], dict[Case, tuple[str, str]]]:
-    """The quarter's decided cases per town, and each case's (division, household)."""
-    first, last = quarter_bounds(quarter)
-    import ibis
+@dataclass(frozen=True)
+class Decided:
+    """What the sample records of a decided case."""
 
-    with open_lake("duckdb", threads=1, memory_limit="512MB") as lake:
-        rec = lake.table("assistance_recipients")
-        rec = rec.filter(
-            rec.start_date.between(ibis.literal(first, "date"), ibis.literal(last, "date"))
+    case_id: int
+    person_key: int  # the applicant
+    programme: str
+    decided_on: date
+    division_code: str  # the household's 户籍 division
+    household_no: str
+    relative: bool
+
+
+def decided_cases(quarter: str) -> tuple[dict[str, list[Key]], dict[Key, Decided]]:
+    """The quarter's decided cases per town, and what the sample records of each."""
+    first, last = quarter_bounds(quarter)
+    declared = Membership.objects.filter(
+        end_date__isnull=True,
+        person_id__in=StaffRelative.objects.values("person_id"),
+    ).values_list("household_id", flat=True)
+    related = set(declared)
+    rows = (
+        Case.objects.filter(
+            decided_on__gte=first, decided_on__lte=last, status__in=DECIDED_STATUSES
         )
-        hukou = lake.table("hukou").select("person_key", "household_no", "division_code")
-        rows = lake.to_rows(
-            rec.select("person_key", "program_code", "start_date").join(hukou, "person_key")
+        .select_related("application__applicant", "household")
+        .order_by("id")
+    )
+    by_town: dict[str, list[Key]] = {}
+    info: dict[Key, Decided] = {}
+    for c in rows:
+        key = (c.application.application_no, c.programme)
+        by_town.setdefault(c.town_id, []).append(key)
+        info[key] = Decided(
+            case_id=c.pk,
+            person_key=c.application.applicant.person_key,
+            programme=c.programme,
+            decided_on=c.decided_on,
+            division_code=c.household.division_id,
+            household_no=c.household.household_no,
+            relative=c.relative_flag or c.household_id in related,
         )
-    by_town: dict[str, list[Case]] = {}
-    where: dict[Case, tuple[str, str]] = {}
-    for r in rows:
-        case = (int(r["person_key"]), r["program_code"], r["start_date"])
-        by_town.setdefault(r["division_code"][:9], []).append(case)
-        where[case] = (r["division_code"], r["household_no"] or "")
-    return by_town, where
+    return by_town, info
 
 
 @dataclass
@@ -142,15 +175,22 @@ def sample_draw(
         raise ServiceError("sample.seed", "随机种子应为非负整数", field="seed")
     share = parameters.value_on(parameters.SAMPLE_SHARE, last)
     minimum = int(parameters.value_on(parameters.SAMPLE_MIN, last))
-    by_town, where = decided_cases(quarter)
-    sample = draw(by_town, quarter=quarter, seed=seed, share=share, minimum=minimum)
+    by_town, info = decided_cases(quarter)
+    always = frozenset(k for k, d in info.items() if d.relative)
+    sample = draw(by_town, quarter=quarter, seed=seed, share=share, minimum=minimum, always=always)
     earlier = SpotCheck.objects.filter(quarter=quarter, seed=seed).first()
     towns = [
-        {"town": t, "decided": len(by_town[t]), "sampled": len(sample[t])} for t in sorted(sample)
+        {
+            "town": t,
+            "decided": len(by_town[t]),
+            "sampled": len(sample[t]),
+            "relatives": sum(1 for k in sample[t] if k in always),
+        }
+        for t in sorted(sample)
     ]
     if earlier is not None:
-        recorded = sorted(earlier.cases.values_list("person_key", "program_code", "start_date"))
-        same = recorded == sorted(c for cases in sample.values() for c in cases)
+        recorded = sorted(earlier.cases.values_list("case_id", flat=True))
+        same = recorded == sorted(info[k].case_id for keys in sample.values() for k in keys)
         report = SampleReport(spot_check=earlier, again=True, towns=towns)
         for t in report.towns:
             t["same"] = same
@@ -168,15 +208,17 @@ def sample_draw(
         [
             SampledCase(
                 spot_check=check,
+                case_id=info[key].case_id,
+                relative=info[key].relative,
                 town_code=town,
-                division_code=where[case][0],
-                household_no=where[case][1],
-                person_key=case[0],
-                program_code=case[1],
-                start_date=case[2],
+                division_code=info[key].division_code,
+                household_no=info[key].household_no,
+                person_key=info[key].person_key,
+                program_code=info[key].programme,
+                start_date=info[key].decided_on,
             )
-            for town, cases in sample.items()
-            for case in cases
+            for town, keys in sample.items()
+            for key in keys
         ]
     )
     audit_record(

@@ -15,8 +15,8 @@ town, with the records behind each figure:
 
 A unit is a district (6-digit code) or a town (9 digits); figures count records whose division
 code starts with it. Aggregates only (no person is named); scoped to the user's jurisdiction.
-The cases and alarms belong to sibling packages (``cases``, ``care``): their models are looked
-up through the app registry, never imported, so the packages stay independent.
+The cases and alarms come from lower packages (``cases``, ``care``); their models are looked
+up through the app registry.
 """
 
 from __future__ import annotations

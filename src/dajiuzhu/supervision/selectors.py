@@ -325,6 +325,8 @@ class SampleRow:
     status_label: str
     findings: list[str]
     due_date: date | None
+    town_name: str = ""
+    relative: bool = False
 
 
 def sample_list(*, user: User, quarter: str = "") -> list[SampleRow]:
@@ -338,6 +340,7 @@ def sample_list(*, user: User, quarter: str = "") -> list[SampleRow]:
         qs = qs.filter(spot_check__quarter=quarter.strip().upper())
     cases = list(qs.order_by("-spot_check__quarter", "town_code", "id")[:MAX_LIST])
     people = _names({c.person_key for c in cases})
+    towns = _division_names({c.town_code for c in cases})
     rows = [
         SampleRow(
             id=c.pk,
@@ -351,6 +354,8 @@ def sample_list(*, user: User, quarter: str = "") -> list[SampleRow]:
             status_label=c.get_status_display(),
             findings=list(c.findings),
             due_date=c.due_date,
+            town_name=towns.get(c.town_code, c.town_code),
+            relative=c.relative,
         )
         for c in cases
     ]
@@ -374,6 +379,53 @@ class SampleDetail:
     members: list[dict[str, str]]
     assistance: LakeTable | None
     reports: list[dict[str, str]]
+    # the decided case: its application, the steps (investigation …) and the decision
+    decision: dict[str, str] = field(default_factory=dict)
+    steps: list[dict[str, str]] = field(default_factory=list)
+
+
+def _decided_case(case_id: int | None) -> tuple[dict[str, str], list[dict[str, str]], int | None]:
+    """The sampled case's application and decision, its steps, and the check report attached
+    to the application at submission (前置核对)."""
+    from dajiuzhu.cases.models import Case as DecidedCase
+    from dajiuzhu.cases.workflow import STEP_LABELS
+
+    if case_id is None:
+        return {}, [], None
+    c = (
+        DecidedCase.objects.select_related("application", "department", "decided_by")
+        .filter(pk=case_id)
+        .first()
+    )
+    if c is None:
+        return {}, [], None
+    app = c.application
+    decision = {
+        "application_no": app.application_no,
+        "channel": app.get_channel_display(),
+        "accepted_on": c.accepted_on.isoformat(),
+        "due_on": c.due_on.isoformat(),
+        "status": c.get_status_display(),
+        "department": c.department.name,
+        "decided_on": c.decided_on.isoformat() if c.decided_on else "",
+        "amount": "" if c.amount is None else f"{c.amount:.2f}",
+        "reasons": c.decision_reasons,
+        "end_month": c.end_month,
+        "stop_reasons": c.stop_reasons,
+    }
+    steps = [
+        {
+            "step": STEP_LABELS.get(s.step, s.step),
+            "round": str(s.round),
+            "due_on": s.due_on.isoformat() if s.due_on else "",
+            "done_at": timezone.localtime(s.done_at).strftime("%Y-%m-%d %H:%M")
+            if s.done_at
+            else "",
+            "outcome": s.outcome,
+        }
+        for s in c.steps.all()
+    ]
+    return decision, steps, app.verification_report_id
 
 
 def sample_detail(*, user: User, case_id: int) -> SampleDetail:
@@ -384,6 +436,7 @@ def sample_detail(*, user: User, case_id: int) -> SampleDetail:
     from dajiuzhu.verification.models import VerificationReport
 
     case = access_sample_by_id(user, case_id)
+    decision, steps, attached = _decided_case(case.case_id)
     person = Person.objects.filter(person_key=case.person_key).first()
     household = Household.objects.filter(household_no=case.household_no).first()
     members: list[dict[str, str]] = []
@@ -401,7 +454,12 @@ def sample_detail(*, user: User, case_id: int) -> SampleDetail:
                 }
             )
         reports = [
-            {"month": r.month, "created_at": r.created_at.isoformat(), "complete": str(r.complete)}
+            {
+                "month": r.month,
+                "created_at": r.created_at.isoformat(),
+                "complete": str(r.complete),
+                "attached": str(r.pk == attached),
+            }
             for r in VerificationReport.objects.filter(household=household)
         ]
     assistance = None
@@ -425,6 +483,8 @@ def sample_detail(*, user: User, case_id: int) -> SampleDetail:
         members=members,
         assistance=assistance,
         reports=reports,
+        decision=decision,
+        steps=steps,
     )
 
 
