@@ -30,6 +30,7 @@ lint: install
 	$(BIN)/ruff check src tests benchmarks tools
 	$(BIN)/ruff format --check src tests benchmarks tools
 	$(BIN)/lint-imports
+	$(BIN)/mypy src
 	DAJIUZHU_HOME=$$(mktemp -d) $(BIN)/python manage.py makemigrations --check --dry-run
 
 format: install

@@ -10,13 +10,14 @@ from __future__ import annotations
 import importlib
 
 from django.db import DataError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from dajiuzhu.core.errors import NotFound, UserError
 from dajiuzhu.core.schemas import ErrorOut, ValidationErrorOut
+from dajiuzhu.web.requests import ApiRequest
 
 # Each domain package contributes a router (a module that does not exist yet is skipped).
 DOMAIN_APIS = [
@@ -95,13 +96,13 @@ api = PlatformAPI(
 
 
 @api.exception_handler(UserError)
-def on_user_error(request: HttpRequest, exc: UserError) -> HttpResponse:
+def on_user_error(request: ApiRequest, exc: UserError) -> HttpResponse:
     """Every error a caller can cause (core.errors): its status, code, message and field."""
     return api.create_response(request, exc.as_body(), status=exc.status)
 
 
 @api.exception_handler(MultiPartParserError)
-def on_bad_multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+def on_bad_multipart(request: ApiRequest, exc: MultiPartParserError) -> HttpResponse:
     return api.create_response(
         request,
         {"code": "bad_request", "message": "请求体格式不正确(multipart 边界无效)"},
@@ -110,7 +111,7 @@ def on_bad_multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpRes
 
 
 @api.exception_handler(OverflowError)
-def on_overflow(request: HttpRequest, exc: OverflowError) -> HttpResponse:
+def on_overflow(request: ApiRequest, exc: OverflowError) -> HttpResponse:
     # An id beyond any stored id (SQLite raises OverflowError for it): nothing has it.
     return api.create_response(
         request, {"code": "not_found", "message": NotFound.message}, status=404
@@ -118,7 +119,7 @@ def on_overflow(request: HttpRequest, exc: OverflowError) -> HttpResponse:
 
 
 @api.exception_handler(DataError)
-def on_data_error(request: HttpRequest, exc: DataError) -> HttpResponse:
+def on_data_error(request: ApiRequest, exc: DataError) -> HttpResponse:
     if "NUL" in str(exc):
         # PostgreSQL refuses a NUL character in any text value (a body field carrying one).
         return api.create_response(
@@ -133,14 +134,14 @@ def on_data_error(request: HttpRequest, exc: DataError) -> HttpResponse:
 
 
 @api.exception_handler(AuthenticationError)
-def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+def on_unauthenticated(request: ApiRequest, exc: AuthenticationError) -> HttpResponse:
     return api.create_response(
         request, {"code": "unauthenticated", "message": "请先登录或提供有效的部门令牌"}, status=401
     )
 
 
 @api.exception_handler(ValidationError)
-def on_invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+def on_invalid(request: ApiRequest, exc: ValidationError) -> HttpResponse:
     errors = [
         {
             "loc": [str(p) for p in e.get("loc", [])],
@@ -157,7 +158,7 @@ def on_invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 
 
 @api.exception_handler(HttpError)
-def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+def on_http_error(request: ApiRequest, exc: HttpError) -> HttpResponse:
     codes = {
         400: "bad_request",
         401: "unauthenticated",

@@ -161,7 +161,8 @@ def _supervise(procs: list[subprocess.Popen]) -> int:
     while not stopping:
         for p in procs:
             if p.poll() is not None:
-                print(f"process {p.args[-1]} exited with {p.returncode}; stopping", flush=True)
+                name = p.args[-1] if isinstance(p.args, list) else p.args
+                print(f"process {name!s} exited with {p.returncode}; stopping", flush=True)
                 code = p.returncode or 1
                 stopping = True
         time.sleep(0.5)

@@ -26,7 +26,7 @@ import threading
 import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import ibis
 import ibis.expr.types as ir
@@ -179,7 +179,7 @@ class Lake(abc.ABC):
     @abc.abstractmethod
     def _close(self) -> None: ...
 
-    def __enter__(self) -> Lake:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -49,7 +49,7 @@ def only_needed_compilers() -> None:
                 if module is not None and hasattr(module, name):
                     return getattr(module, name)
             with complete:  # anything else: the package as Ibis wrote it, once
-                if "__all__" not in package.__dict__:
+                if "__all__" not in package.__dict__ and spec.loader is not None:
                     spec.loader.exec_module(package)
             try:
                 return package.__dict__[name]

@@ -19,8 +19,9 @@ from dajiuzhu.care.intake import ingest, topic_for
 from dajiuzhu.care.models import Device, RejectReason
 from dajiuzhu.core.access import AccessDenied
 from dajiuzhu.core.apiauth import session_auth
-from dajiuzhu.core.models import User
 from dajiuzhu.core.schemas import ErrorOut
+from dajiuzhu.web.requests import ApiRequest
+from dajiuzhu.web.requests import api_user as _user
 
 router = Router(tags=["暖心护航"])
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
@@ -50,7 +51,7 @@ class CareEventOut(Schema):
     },
     summary="设备通过 HTTPS 上报事件(与 MQTT 消息相同的 JSON)",
 )
-def event_post(request: HttpRequest):
+def event_post(request: ApiRequest):
     device = request.auth
     if not isinstance(device, Device):
         raise AccessDenied
@@ -79,12 +80,6 @@ class CareAlarmOut(Schema):
     person_name: str
 
 
-def _user(request: HttpRequest) -> User:
-    if not isinstance(request.auth, User):
-        raise AccessDenied
-    return request.auth
-
-
 def _out(alarm) -> dict:
     return {
         "id": alarm.pk,
@@ -106,7 +101,7 @@ def _out(alarm) -> dict:
     openapi_extra={"x-personal-data": "care_alarm_list"},
     summary="未关闭的报警(本辖区)",
 )
-def alarm_list(request: HttpRequest, technical: bool = False):
+def alarm_list(request: ApiRequest, technical: bool = False):
     return [_out(a) for a in selectors.alarms_open(user=_user(request), technical=technical)]
 
 
@@ -117,7 +112,7 @@ def alarm_list(request: HttpRequest, technical: bool = False):
     openapi_extra={"x-personal-data": "care_alarm"},
     summary="接警(只有一名坐席能接)",
 )
-def alarm_accept(request: HttpRequest, alarm_id: int):
+def alarm_accept(request: ApiRequest, alarm_id: int):
     services.alarm_accept(actor=_user(request), alarm_id=alarm_id)
     return _out(selectors.alarm_get(user=_user(request), alarm_id=alarm_id))
 
@@ -134,7 +129,7 @@ class AlarmOutcomeIn(Schema):
     openapi_extra={"x-personal-data": "care_alarm"},
     summary="记录回访和处置结果(visit:派网格员上门)",
 )
-def alarm_outcome(request: HttpRequest, alarm_id: int, payload: AlarmOutcomeIn):
+def alarm_outcome(request: ApiRequest, alarm_id: int, payload: AlarmOutcomeIn):
     services.alarm_record_outcome(
         actor=_user(request), alarm_id=alarm_id, outcome=payload.outcome, note=payload.note
     )
@@ -152,6 +147,6 @@ class AlarmCloseIn(Schema):
     openapi_extra={"x-personal-data": "care_alarm"},
     summary="关闭报警(关闭代码)",
 )
-def alarm_close(request: HttpRequest, alarm_id: int, payload: AlarmCloseIn):
+def alarm_close(request: ApiRequest, alarm_id: int, payload: AlarmCloseIn):
     services.alarm_close(actor=_user(request), alarm_id=alarm_id, closure_code=payload.closure_code)
     return _out(selectors.alarm_get(user=_user(request), alarm_id=alarm_id))

@@ -162,7 +162,8 @@ def _alarms(user: User, start: date, end: date) -> list[_Alarm]:
         .order_by("arrived_at")
         .values_list("alarm_id", "arrived_at")
     ):
-        arrivals.setdefault(alarm_id, arrived)
+        if arrived is not None:
+            arrivals.setdefault(alarm_id, arrived)
     out = []
     for pk, created, accepted, username, display, outcome in rows:
         arrived = arrivals.get(pk)

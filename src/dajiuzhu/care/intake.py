@@ -102,18 +102,20 @@ def _parse(raw: bytes, received_at: datetime, params: CareParameters) -> _Messag
         if not (0 <= battery <= 100) or battery != int(battery):
             raise _Rejected(RejectReason.BAD_BATTERY)
         battery = int(battery)
-    lat = lon = None
+    lat: float | None = None
+    lon: float | None = None
     location = data.get("location")
     if location is not None:
         if not isinstance(location, dict):
             raise _Rejected(RejectReason.BAD_LOCATION)
-        lat, lon = location.get("lat"), location.get("lon")
-        for value, bound in ((lat, 90), (lon, 180)):
+        coords: list[float] = []
+        for value, bound in ((location.get("lat"), 90), (location.get("lon"), 180)):
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise _Rejected(RejectReason.BAD_LOCATION)
             if not math.isfinite(value) or abs(value) > bound:
                 raise _Rejected(RejectReason.BAD_LOCATION)
-        lat, lon = float(lat), float(lon)
+            coords.append(float(value))
+        lat, lon = coords
     return _Message(event_id, kind, at, battery, lat, lon, text)
 
 

@@ -67,7 +67,7 @@ class Rule(models.TextChoices):
 
 # Technical alarms go to the engineers' maintenance list, not to the operators' console.
 TECHNICAL_RULES = (Rule.OFFLINE, Rule.LOW_BATTERY)
-IMMEDIATE_RULES = {
+IMMEDIATE_RULES: dict[str, str] = {
     EventType.BUTTON: Rule.BUTTON,
     EventType.FALL: Rule.FALL,
     EventType.SMOKE: Rule.SMOKE,
@@ -193,6 +193,8 @@ class AwaySpell(models.Model):
 
 
 class Alarm(models.Model):
+    overdue: bool = False  # not stored: set for display by the console (selectors.overdue)
+
     rule = models.CharField("报警类型", max_length=20, choices=Rule.choices)
     spell = models.CharField("报警时段", max_length=120)
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="care_alarms")
@@ -316,6 +318,8 @@ class VisitStatus(models.TextChoices):
 
 class Visit(models.Model):
     """A visit on the grid worker's phone: scheduled by the plan, or dispatched for an alarm."""
+
+    overdue: bool = False  # not stored: set for display by the visit list
 
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
     division_code = models.CharField("所在区划", max_length=15, db_index=True)

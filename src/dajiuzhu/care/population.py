@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
@@ -121,7 +122,9 @@ def population_page(
     communities of the chosen town. Audited with the ids of the people shown."""
     require_purpose(purpose)
     today = timezone.localdate()
-    people = population(user=user, category=category)
+    # annotated in ``population`` (plan_version, plan_review, division_code): the type
+    # checker does not follow annotations across a function's return
+    people: QuerySet[Any] = population(user=user, category=category)
     towns = [
         TownRow(code=r["town"], name="", people=r["people"], planned=r["planned"])
         for r in people.annotate(town=Substr("division_code", 1, 9))

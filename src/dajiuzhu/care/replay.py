@@ -108,7 +108,7 @@ def replay(lines: Iterable[str], *, check_every: int, until: datetime) -> Replay
             report.raised["immediate"] += len(result.alarms)
     if next_check is not None:
         checks_before(until, inclusive=True)
-    result = care_check(at=until)
+    checked = care_check(at=until)
     report.checks += 1
-    report.raised.update({k: v for k, v in result.raised.items() if v})
+    report.raised.update({k: v for k, v in checked.raised.items() if v})
     return report

@@ -246,7 +246,8 @@ def alarm_accept(*, actor: User, alarm_id: int) -> Alarm:
     if not taken:
         if alarm.accepted_by_id == actor.pk:
             return alarm
-        name = alarm.accepted_by.get_full_name() or alarm.accepted_by.username
+        taken_by = alarm.accepted_by
+        name = (taken_by.get_full_name() or taken_by.username) if taken_by else "其他接警员"
         raise ServiceError("care.alarm.taken", f"该报警已由{name}接警,无需重复接警")
     audit_record(
         actor=actor,
@@ -273,7 +274,7 @@ def _own_accepted(actor: User, alarm_id: int) -> Alarm:
 
 def _grid_worker_for(alarm: Alarm) -> User | None:
     plan = Plan.objects.filter(person_id=alarm.person_id).order_by("-version").first()
-    if plan is not None and plan.grid_worker_id and plan.grid_worker.is_active:
+    if plan is not None and plan.grid_worker is not None and plan.grid_worker.is_active:
         return plan.grid_worker
     candidates = User.objects.filter(role=Role.GRID_WORKER, is_active=True).exclude(
         scope__isnull=True
@@ -494,7 +495,8 @@ def plan_save(
 def _schedule_plan_visit(plan: Plan, *, after: date | None = None) -> Visit | None:
     """The plan's next visit on its grid worker's phone (``visit_every_days`` after ``after``,
     default today); an open plan visit of the person is moved to the new plan instead."""
-    if not plan.visit_every_days or plan.grid_worker_id is None:
+    worker = plan.grid_worker
+    if not plan.visit_every_days or worker is None:
         return None
     due = (after or timezone.localdate()) + timedelta(days=plan.visit_every_days)
     open_visit = (
@@ -503,7 +505,7 @@ def _schedule_plan_visit(plan: Plan, *, after: date | None = None) -> Visit | No
         .first()
     )
     if open_visit is not None:
-        open_visit.plan, open_visit.assignee = plan, plan.grid_worker
+        open_visit.plan, open_visit.assignee = plan, worker
         open_visit.due_date = min(open_visit.due_date, due)
         open_visit.save(update_fields=["plan", "assignee", "due_date"])
         return open_visit
@@ -511,7 +513,7 @@ def _schedule_plan_visit(plan: Plan, *, after: date | None = None) -> Visit | No
         person_id=plan.person_id,
         division_code=plan.division_code,
         plan=plan,
-        assignee=plan.grid_worker,
+        assignee=worker,
         due_date=due,
         dispatched_at=timezone.now(),
     )

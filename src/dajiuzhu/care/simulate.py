@@ -17,7 +17,7 @@ from dajiuzhu.care.mqtt import make_client, parse_url
 from dajiuzhu.care.rules import LOCAL
 
 # Per message, the chance that it is something other than a heartbeat, by device kind.
-MIX = {
+MIX: dict[str, list[tuple[str, float]]] = {
     DeviceKind.MOTION: [("motion", 0.6)],
     DeviceKind.BUTTON: [("button", 0.002)],
     DeviceKind.PENDANT: [("button", 0.002), ("fall", 0.001)],

@@ -31,9 +31,10 @@ from dajiuzhu.core.roles import REGISTRY_READ_ROLES, Purpose, Role
 from dajiuzhu.core.services import ServiceError
 from dajiuzhu.web.decorators import staff_page
 from dajiuzhu.web.marks import no_personal_data, shows_personal_data
+from dajiuzhu.web.requests import AuthedRequest
 
 
-def _open_context(request: HttpRequest) -> dict:
+def _open_context(request: AuthedRequest) -> dict:
     user = request.user
     now = timezone.now()
     alarms = list(selectors.alarms_open(user=user))
@@ -50,7 +51,7 @@ def _open_context(request: HttpRequest) -> dict:
 @shows_personal_data("care_alarm_list")
 @require_GET
 @staff_page
-def console(request: HttpRequest) -> HttpResponse:
+def console(request: AuthedRequest) -> HttpResponse:
     """The operators' console: open people's alarms, live; figures of the day."""
     user = request.user
     context = _open_context(request)
@@ -70,7 +71,7 @@ def console(request: HttpRequest) -> HttpResponse:
 @shows_personal_data("care_alarm_list")
 @require_GET
 @staff_page
-def open_alarms(request: HttpRequest) -> HttpResponse:
+def open_alarms(request: AuthedRequest) -> HttpResponse:
     """The open alarms (the console re-fetches this fragment when the stream says so)."""
     return render(request, "care/_open.html", _open_context(request))
 
@@ -78,7 +79,7 @@ def open_alarms(request: HttpRequest) -> HttpResponse:
 @shows_personal_data("care_alarm_list")
 @require_GET
 @staff_page
-def stream(request: HttpRequest) -> HttpResponse:
+def stream(request: AuthedRequest) -> StreamingHttpResponse:
     """Server-sent events: ``alarm`` for every new people's alarm in the user's scope."""
     user = request.user
     selectors.alarm_last_id(user=user)  # the role check, before the stream starts
@@ -119,7 +120,7 @@ def stream(request: HttpRequest) -> HttpResponse:
 @shows_personal_data("care_alarm")
 @require_GET
 @staff_page
-def alarm_detail(request: HttpRequest, alarm_id: int) -> HttpResponse:
+def alarm_detail(request: AuthedRequest, alarm_id: int) -> HttpResponse:
     user = request.user
     alarm = selectors.alarm_get(user=user, alarm_id=alarm_id)
     alarm.overdue = selectors.overdue(alarm)
@@ -141,7 +142,7 @@ def alarm_detail(request: HttpRequest, alarm_id: int) -> HttpResponse:
     )
 
 
-def _act(request: HttpRequest, alarm_id: int, write: Callable[[], object], done: str):
+def _act(request: AuthedRequest, alarm_id: int, write: Callable[[], object], done: str):
     selectors.alarm_get(user=request.user, alarm_id=alarm_id)  # scope first
     try:
         write()
@@ -155,7 +156,7 @@ def _act(request: HttpRequest, alarm_id: int, write: Callable[[], object], done:
 @shows_personal_data("care_alarm")
 @require_POST
 @staff_page
-def accept(request: HttpRequest, alarm_id: int) -> HttpResponse:
+def accept(request: AuthedRequest, alarm_id: int) -> HttpResponse:
     return _act(
         request,
         alarm_id,
@@ -167,7 +168,7 @@ def accept(request: HttpRequest, alarm_id: int) -> HttpResponse:
 @shows_personal_data("care_alarm")
 @require_POST
 @staff_page
-def outcome(request: HttpRequest, alarm_id: int) -> HttpResponse:
+def outcome(request: AuthedRequest, alarm_id: int) -> HttpResponse:
     return _act(
         request,
         alarm_id,
@@ -184,7 +185,7 @@ def outcome(request: HttpRequest, alarm_id: int) -> HttpResponse:
 @shows_personal_data("care_alarm")
 @require_POST
 @staff_page
-def close(request: HttpRequest, alarm_id: int) -> HttpResponse:
+def close(request: AuthedRequest, alarm_id: int) -> HttpResponse:
     return _act(
         request,
         alarm_id,
@@ -200,7 +201,7 @@ def close(request: HttpRequest, alarm_id: int) -> HttpResponse:
 @shows_personal_data("care_alarm_list")
 @require_GET
 @staff_page
-def maintenance(request: HttpRequest) -> HttpResponse:
+def maintenance(request: AuthedRequest) -> HttpResponse:
     """Technical alarms (offline, low battery) and the rejected messages per reason."""
     user = request.user
     require_role(user, {Role.CALL_OPERATOR, Role.SUPERVISOR, Role.ADMIN, Role.CASEWORKER})
@@ -221,7 +222,7 @@ def maintenance(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _register_device(request: HttpRequest) -> bool:
+def _register_device(request: AuthedRequest) -> bool:
     """Register the posted device; False (with the message shown on the page) when refused."""
     post = request.POST
     try:
@@ -248,7 +249,7 @@ def _register_device(request: HttpRequest) -> bool:
 @shows_personal_data("care_alarm_list")
 @require_http_methods(["GET", "POST"])
 @staff_page
-def devices(request: HttpRequest) -> HttpResponse:
+def devices(request: AuthedRequest) -> HttpResponse:
     """The device registry of the user's jurisdiction; a form registers (or updates) one."""
     user = request.user
     selectors.devices_list(user=user, limit=0)  # the role check first
@@ -269,7 +270,7 @@ def devices(request: HttpRequest) -> HttpResponse:
 @shows_personal_data("care_alarm_list")
 @require_GET
 @staff_page
-def visits(request: HttpRequest) -> HttpResponse:
+def visits(request: AuthedRequest) -> HttpResponse:
     """The grid worker's visits (phone): dispatched for alarms, or due by the plan."""
     return render(
         request,
@@ -281,7 +282,7 @@ def visits(request: HttpRequest) -> HttpResponse:
 @shows_personal_data("care_visit")
 @require_POST
 @staff_page
-def arrive(request: HttpRequest, visit_id: int) -> HttpResponse:
+def arrive(request: AuthedRequest, visit_id: int) -> HttpResponse:
     try:
         services.visit_record_arrival(
             actor=request.user,
@@ -298,7 +299,7 @@ def arrive(request: HttpRequest, visit_id: int) -> HttpResponse:
 @shows_personal_data("care_person")
 @require_GET
 @staff_page
-def person(request: HttpRequest, person_id: int) -> HttpResponse:
+def person(request: AuthedRequest, person_id: int) -> HttpResponse:
     """The person's care file (一户一档的一策): plan, contacts, devices, device history."""
     user = request.user
     file = selectors.person_file(user=user, person_id=person_id, purpose=Purpose.CARE)
@@ -318,7 +319,7 @@ def person(request: HttpRequest, person_id: int) -> HttpResponse:
 @shows_personal_data("care_person")
 @require_POST
 @staff_page
-def away(request: HttpRequest, person_id: int) -> HttpResponse:
+def away(request: AuthedRequest, person_id: int) -> HttpResponse:
     """A caseworker sets or clears the person's away flag (the inactivity rules are silent)."""
     file = selectors.person_file(user=request.user, person_id=person_id, purpose=Purpose.CARE)
     on = request.POST.get("away") == "on"
@@ -335,7 +336,7 @@ def _days(value: str) -> int | None:
 @shows_personal_data("care_person")
 @require_POST
 @staff_page
-def plan(request: HttpRequest, person_id: int) -> HttpResponse:
+def plan(request: AuthedRequest, person_id: int) -> HttpResponse:
     user = request.user
     file = selectors.person_file(user=user, person_id=person_id, purpose=Purpose.CARE)
     post = request.POST
@@ -403,7 +404,7 @@ def _figures_range(request: HttpRequest) -> tuple[date, date, str]:
 @no_personal_data
 @require_GET
 @staff_page
-def figures_page(request: HttpRequest) -> HttpResponse:
+def figures_page(request: AuthedRequest) -> HttpResponse:
     """The alarm-receiving figures per day, shift and operator, with charts and XLSX."""
     start, end, error = _figures_range(request)
     f = figures.alarm_figures(user=request.user, start=start, end=end)
@@ -428,7 +429,7 @@ def figures_page(request: HttpRequest) -> HttpResponse:
 @no_personal_data
 @require_GET
 @staff_page
-def figures_xlsx(request: HttpRequest) -> HttpResponse:
+def figures_xlsx(request: AuthedRequest) -> HttpResponse:
     start, end, _error = _figures_range(request)
     f = figures.alarm_figures(user=request.user, start=start, end=end)
     response = HttpResponse(
@@ -444,7 +445,7 @@ def figures_xlsx(request: HttpRequest) -> HttpResponse:
 @shows_personal_data("care_alarm_list")  # a scoped list: empty outside the scope
 @require_GET
 @staff_page
-def population_list(request: HttpRequest) -> HttpResponse:
+def population_list(request: AuthedRequest) -> HttpResponse:
     """The special-hardship population per town and community, with each person's plan."""
     get = request.GET
     filters = {

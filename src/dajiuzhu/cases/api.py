@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from dajiuzhu.cases import services
@@ -19,6 +18,7 @@ from dajiuzhu.core.access import AccessDenied, NotFound
 from dajiuzhu.core.apiauth import session_auth, token_auth
 from dajiuzhu.core.models import ApiToken, User
 from dajiuzhu.core.schemas import ErrorOut
+from dajiuzhu.web.requests import ApiRequest
 
 router = Router(tags=["救助申请"])
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
@@ -87,7 +87,7 @@ class CaseSigningCodeSentOut(Schema):
     sent: bool
 
 
-def _portal_token(request: HttpRequest) -> ApiToken:
+def _portal_token(request: ApiRequest) -> ApiToken:
     if isinstance(request.auth, ApiToken) and request.auth.department_id in PORTAL_DEPARTMENTS:
         return request.auth
     raise AccessDenied("只有经民政部门授权的政务服务平台令牌可以提交申请")
@@ -156,7 +156,7 @@ def _member_ids(numbers: list[CaseSignedMemberIn]) -> dict[int, str]:
     auth=[token_auth, session_auth],
     openapi_extra={"x-personal-data": "intake"},
 )
-def application_submit(request: HttpRequest, payload: CaseApplicationIn):
+def application_submit(request: ApiRequest, payload: CaseApplicationIn):
     """Submit an application from an external portal (channel ``portal``); the same
     ``client_token`` again returns the application it created (200)."""
     token = _portal_token(request)
@@ -183,7 +183,7 @@ def application_submit(request: HttpRequest, payload: CaseApplicationIn):
     auth=[token_auth, session_auth],
     openapi_extra={"x-personal-data": "intake"},
 )
-def signing_code(request: HttpRequest, payload: CaseSigningCodeIn):
+def signing_code(request: ApiRequest, payload: CaseSigningCodeIn):
     """Send a signing code to an adult member's registered phone (the portal's applicant
     passes it on with the submission)."""
     _portal_token(request)
@@ -198,7 +198,7 @@ def signing_code(request: HttpRequest, payload: CaseSigningCodeIn):
     auth=[token_auth, session_auth],
     openapi_extra={"x-personal-data": "case"},
 )
-def application_status(request: HttpRequest, application_no: str):
+def application_status(request: ApiRequest, application_no: str):
     """An application's status: every case, step, due date and outcome."""
     if isinstance(request.auth, ApiToken):
         token = request.auth

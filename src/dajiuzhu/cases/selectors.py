@@ -4,7 +4,7 @@ reads of a person's case are audited with their purpose."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -108,7 +108,7 @@ class StepView:
     round: int
     started_on: date | None
     due_on: date | None
-    done_at: object
+    done_at: datetime | None
     outcome: str
     done_by: str
     overdue: bool

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hmac
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -646,7 +647,7 @@ def _submit(
             programme_code=chosen[0].code,
             application_no=application.application_no,
         )
-    if candidate is not None:
+    if candidate is not None and actor is not None:  # a candidate needs staff (checked above)
         from dajiuzhu.policy.services import candidate_follow_up
 
         candidate_follow_up(
@@ -766,12 +767,17 @@ def _covers_town(user: User, town: str) -> bool:
     (the district's own workers)."""
     if user.scope_id is None or not is_staff_user(user):
         return False
-    return user.scope_id.startswith(town) or town.startswith(user.scope.scope_prefix)
+    return user.scope_id.startswith(town) or town.startswith(user.scope_prefix)
 
 
 @transaction.atomic
 def case_investigation_record(
-    *, actor: User, case_id: int, worker_ids: list[int], findings: str, photos: list[Upload] = ()
+    *,
+    actor: User,
+    case_id: int,
+    worker_ids: list[int],
+    findings: str,
+    photos: Sequence[Upload] = (),
 ) -> Case:
     """入户调查 by two workers, one of them a grid worker of the town, with the findings."""
     case = access_case_by_id(actor, case_id, for_update=True)
@@ -956,7 +962,11 @@ def case_decide(
     case = access_case_by_id(actor, case_id, for_update=True)
     if not is_staff_user(actor) or actor.role not in DECIDE_ROLES:
         raise AccessDenied("只有审批人员可以作出决定")
-    if case.decision_level == "district" and actor.scope.level == DivisionLevel.TOWN:
+    if (
+        case.decision_level == "district"
+        and actor.scope is not None
+        and actor.scope.level == DivisionLevel.TOWN
+    ):
         raise AccessDenied("该项救助由区(市)主管部门审核确认")
     require_handler(actor, case, DECIDE_ROLES)
     if case.version != version or case.status != CaseStatus.DECIDING:

@@ -23,6 +23,7 @@ from dajiuzhu.core.roles import Role
 from dajiuzhu.core.services import ServiceError
 from dajiuzhu.web.decorators import denied, portal_page, staff_page
 from dajiuzhu.web.marks import no_personal_data, shows_personal_data
+from dajiuzhu.web.requests import AuthedRequest
 
 MAX_UPLOAD = 10 * 1024 * 1024
 
@@ -38,7 +39,7 @@ def _upload(request: HttpRequest, name: str) -> Upload | None:
     f = request.FILES.get(name)
     if f is None:
         return None
-    if f.size > MAX_UPLOAD:
+    if (f.size or 0) > MAX_UPLOAD:
         raise ServiceError("upload.too_large", "文件不能超过10MB,请压缩后重新上传", field="file")
     return Upload(name=f.name or "file", data=f.read())
 
@@ -117,7 +118,7 @@ def _intake_context(household, request: HttpRequest, **extra) -> dict:
 
 
 def _staff_intake(
-    request: HttpRequest, *, warning=None, candidate=None, preselect=()
+    request: AuthedRequest, *, warning=None, candidate=None, preselect=()
 ) -> HttpResponse:
     user = request.user
     if user.role not in INTAKE_ROLES:
@@ -159,7 +160,9 @@ def _staff_intake(
         else:
             messages.success(request, f"申请已受理,申请编号{app.application_no}")
             first = app.cases.order_by("pk").first()
-            return redirect("cases:detail", case_id=first.pk)
+            if first is not None:  # an application always has at least one case
+                return redirect("cases:detail", case_id=first.pk)
+            return redirect("cases:queue")
     preselect = list(preselect)
     return render(
         request,
@@ -170,14 +173,14 @@ def _staff_intake(
 
 @shows_personal_data("intake")
 @staff_page
-def intake(request: HttpRequest) -> HttpResponse:
+def intake(request: AuthedRequest) -> HttpResponse:
     """The window clerk's entry at any window of the city (全城办)."""
     return _staff_intake(request)
 
 
 @shows_personal_data("warning")
 @staff_page
-def intake_from_warning(request: HttpRequest, warning_id: int) -> HttpResponse:
+def intake_from_warning(request: AuthedRequest, warning_id: int) -> HttpResponse:
     """「协助申请」 on a warning: the intake prefilled from it; the submission sets the
     warning's outcome "helped to apply"."""
     from dajiuzhu.warnings.access import access_warning_by_id
@@ -189,7 +192,7 @@ def intake_from_warning(request: HttpRequest, warning_id: int) -> HttpResponse:
 
 @shows_personal_data("candidate")
 @staff_page
-def intake_from_candidate(request: HttpRequest, candidate_id: int) -> HttpResponse:
+def intake_from_candidate(request: AuthedRequest, candidate_id: int) -> HttpResponse:
     """「协助申请」 on a 政策找人 candidate: the intake prefilled from it (its programme chosen);
     the submission marks the candidate "helped to apply"."""
     from dajiuzhu.policy.access import access_candidate_by_id
@@ -233,7 +236,7 @@ def signing_code(request: HttpRequest) -> HttpResponse:
 @shows_personal_data("case_list")
 @require_GET
 @staff_page
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: AuthedRequest) -> HttpResponse:
     status = (request.GET.get("status") or "open")[:20]
     programme = (request.GET.get("programme") or "")[:30]
     rows, total = selectors.case_queue(user=request.user, status=status, programme=programme)
@@ -255,7 +258,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 @shows_personal_data("case")
 @require_GET
 @staff_page
-def detail(request: HttpRequest, case_id: int) -> HttpResponse:
+def detail(request: AuthedRequest, case_id: int) -> HttpResponse:
     v = selectors.case_detail(user=request.user, case_id=case_id)
     return render(
         request,
@@ -264,7 +267,7 @@ def detail(request: HttpRequest, case_id: int) -> HttpResponse:
     )
 
 
-def _act(request: HttpRequest, case_id: int, write: Callable[[], object], done: str):
+def _act(request: AuthedRequest, case_id: int, write: Callable[[], object], done: str):
     access_case_by_id(request.user, case_id)  # scope first: out of scope is not found
     try:
         write()
@@ -280,7 +283,7 @@ def _act(request: HttpRequest, case_id: int, write: Callable[[], object], done: 
 @shows_personal_data("case")
 @require_POST
 @staff_page
-def act(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
+def act(request: AuthedRequest, case_id: int, action: str) -> HttpResponse:
     user, post = request.user, request.POST
     writes: dict[str, tuple[Callable[[], object], str]] = {
         "investigate": (
@@ -355,7 +358,7 @@ def act(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
 @shows_personal_data("case")
 @require_GET
 @staff_page
-def notice_pdf(request: HttpRequest, case_id: int) -> HttpResponse:
+def notice_pdf(request: AuthedRequest, case_id: int) -> HttpResponse:
     case = access_case_by_id(request.user, case_id)
     return _pdf_response(request, case, reverse("cases:detail", args=[case_id]))
 
@@ -374,7 +377,7 @@ def _pdf_response(request: HttpRequest, case, back: str) -> HttpResponse:
 
 @shows_personal_data("self")
 @staff_page
-def relatives(request: HttpRequest) -> HttpResponse:
+def relatives(request: AuthedRequest) -> HttpResponse:
     """近亲属备案: the staff member's own declared relatives."""
     error = ""
     if request.method == "POST":
@@ -411,7 +414,7 @@ _portal_page = portal_page
 
 @shows_personal_data("self")
 @_portal_page
-def portal_apply(request: HttpRequest) -> HttpResponse:
+def portal_apply(request: AuthedRequest) -> HttpResponse:
     """The resident applies on the phone: one ID card, every adult's code, the programmes."""
     if request.user.role != Role.RESIDENT:
         return render(request, "cases/portal_apply.html", {"not_resident": True})
@@ -444,7 +447,7 @@ def portal_apply(request: HttpRequest) -> HttpResponse:
 @shows_personal_data("self")
 @require_GET
 @_portal_page
-def portal_list(request: HttpRequest) -> HttpResponse:
+def portal_list(request: AuthedRequest) -> HttpResponse:
     if request.user.role != Role.RESIDENT:
         return render(request, "cases/portal_list.html", {"apps": [], "not_resident": True})
     apps = selectors.my_applications(user=request.user).prefetch_related("cases")
@@ -453,7 +456,7 @@ def portal_list(request: HttpRequest) -> HttpResponse:
 
 @shows_personal_data("self")
 @_portal_page
-def portal_status(request: HttpRequest, application_no: str) -> HttpResponse:
+def portal_status(request: AuthedRequest, application_no: str) -> HttpResponse:
     """Every step with its date, due date and outcome; the documents still owed; the notice."""
     error = ""
     if request.method == "POST":
@@ -479,7 +482,7 @@ def portal_status(request: HttpRequest, application_no: str) -> HttpResponse:
 @shows_personal_data("self")
 @require_GET
 @_portal_page
-def portal_notice(request: HttpRequest, application_no: str, case_id: int) -> HttpResponse:
+def portal_notice(request: AuthedRequest, application_no: str, case_id: int) -> HttpResponse:
     from dajiuzhu.cases.access import access_application_by_no
 
     app = access_application_by_no(request.user, application_no[:20])
@@ -492,7 +495,7 @@ def portal_notice(request: HttpRequest, application_no: str, case_id: int) -> Ht
 @no_personal_data
 @require_GET
 @staff_page
-def precision(request: HttpRequest) -> HttpResponse:
+def precision(request: AuthedRequest) -> HttpResponse:
     """精准度: found → helped to apply → approved, per warning rule and candidate programme."""
     from dajiuzhu.cases import precision as chain
 

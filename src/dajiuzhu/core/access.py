@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q
 
 from dajiuzhu.core.errors import AccessDenied as AccessDenied
@@ -17,7 +18,7 @@ from dajiuzhu.core.models import CITY_CODE, User
 from dajiuzhu.core.roles import FULL_ID_ROLES, FULL_PHONE_ROLES, PURPOSE_ROLES, Purpose, Role
 
 
-def is_staff_user(user: User) -> bool:
+def is_staff_user(user: User | AnonymousUser) -> bool:
     if not user.is_authenticated:
         return False
     if not user.is_active:

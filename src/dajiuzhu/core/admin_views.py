@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -20,6 +20,7 @@ from dajiuzhu.core.services import ServiceError
 from dajiuzhu.web.decorators import denied, staff_page
 from dajiuzhu.web.forms import posted_id
 from dajiuzhu.web.marks import no_personal_data
+from dajiuzhu.web.requests import AuthedRequest
 
 ONLY_ADMIN = "仅市级系统管理员可以管理工作人员账号。"
 STAFF_ROLES = [(r.value, r.label) for r in Role if r != Role.RESIDENT]
@@ -36,7 +37,7 @@ def _context_lists() -> dict:
 
 @no_personal_data
 @staff_page
-def users(request: HttpRequest) -> HttpResponse:
+def users(request: AuthedRequest) -> HttpResponse:
     """Staff accounts: find, and create one."""
     if not is_admin(request.user):
         return denied(request, ONLY_ADMIN)
@@ -76,7 +77,7 @@ def users(request: HttpRequest) -> HttpResponse:
 
 @no_personal_data
 @staff_page
-def user(request: HttpRequest, user_id: int) -> HttpResponse:
+def user(request: AuthedRequest, user_id: int) -> HttpResponse:
     if not is_admin(request.user):
         return denied(request, ONLY_ADMIN)
     staff = User.objects.exclude(role=Role.RESIDENT).select_related("scope", "department")
@@ -98,7 +99,7 @@ def user(request: HttpRequest, user_id: int) -> HttpResponse:
 @no_personal_data
 @require_POST
 @staff_page
-def user_action(request: HttpRequest) -> HttpResponse:
+def user_action(request: AuthedRequest) -> HttpResponse:
     """One change to an account (the user's id in the form): update, password, unlock,
     deactivate, activate. A missing or unknown id answers with a message."""
     if not is_admin(request.user):
@@ -152,7 +153,7 @@ def user_action(request: HttpRequest) -> HttpResponse:
 
 @no_personal_data
 @staff_page
-def audit(request: HttpRequest) -> HttpResponse:
+def audit(request: AuthedRequest) -> HttpResponse:
     """Search the audit log; run the chain verification. A search by ID number is posted (the
     number stays out of the URL) and continues with the person's record id."""
     if request.method == "POST":
@@ -195,6 +196,6 @@ def audit(request: HttpRequest) -> HttpResponse:
 @no_personal_data
 @require_POST
 @staff_page
-def audit_verify(request: HttpRequest) -> HttpResponse:
+def audit_verify(request: AuthedRequest) -> HttpResponse:
     report = audit_search.verify(actor=request.user)
     return render(request, "core/audit_verify.html", {"report": report})

@@ -2,14 +2,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from dajiuzhu.core import selectors, services
-from dajiuzhu.core.access import AccessDenied
 from dajiuzhu.core.apiauth import session_auth
-from dajiuzhu.core.models import User
 from dajiuzhu.core.schemas import ErrorOut
+from dajiuzhu.web.requests import ApiRequest
+from dajiuzhu.web.requests import api_user as _user
 
 router = Router(tags=["平台基础"])
 NONE = {"x-personal-data": "none"}
@@ -63,19 +62,13 @@ class TokenCreatedOut(TokenOut):
     token: str
 
 
-def _user(request: HttpRequest) -> User:
-    if not isinstance(request.auth, User):
-        raise AccessDenied
-    return request.auth
-
-
 @router.get(
     "/me",
     response={200: MeOut, **ERRORS},
     auth=session_auth,
     openapi_extra={"x-personal-data": "self"},
 )
-def me(request: HttpRequest):
+def me(request: ApiRequest):
     user = _user(request)
     return MeOut(
         username=user.username,
@@ -88,14 +81,14 @@ def me(request: HttpRequest):
 
 
 @router.get("/divisions", response=list[DivisionOut], auth=None, openapi_extra=NONE)
-def divisions(request: HttpRequest, parent: str | None = None, level: str | None = None):
+def divisions(request: ApiRequest, parent: str | None = None, level: str | None = None):
     return list(selectors.division_list(parent_code=parent, level=level)[:2000])
 
 
 @router.post(
     "/divisions", response={201: DivisionOut, **ERRORS}, auth=session_auth, openapi_extra=NONE
 )
-def division_create(request: HttpRequest, payload: DivisionIn):
+def division_create(request: ApiRequest, payload: DivisionIn):
     division = services.division_create(
         actor=_user(request), parent_code=payload.parent_code, code=payload.code, name=payload.name
     )
@@ -103,21 +96,21 @@ def division_create(request: HttpRequest, payload: DivisionIn):
 
 
 @router.get("/departments", response=list[DepartmentOut], auth=None, openapi_extra=NONE)
-def departments(request: HttpRequest):
+def departments(request: ApiRequest):
     return list(selectors.department_list())
 
 
 @router.get(
     "/tokens", response={200: list[TokenOut], **ERRORS}, auth=session_auth, openapi_extra=NONE
 )
-def tokens(request: HttpRequest):
+def tokens(request: ApiRequest):
     return list(selectors.api_token_list(user=_user(request)))
 
 
 @router.post(
     "/tokens", response={201: TokenCreatedOut, **ERRORS}, auth=session_auth, openapi_extra=NONE
 )
-def token_create(request: HttpRequest, payload: TokenIn):
+def token_create(request: ApiRequest, payload: TokenIn):
     token, clear = services.api_token_create(
         actor=_user(request), department_code=payload.department, name=payload.name
     )
@@ -131,5 +124,5 @@ def token_create(request: HttpRequest, payload: TokenIn):
     auth=session_auth,
     openapi_extra=NONE,
 )
-def token_revoke(request: HttpRequest, token_id: int):
+def token_revoke(request: ApiRequest, token_id: int):
     return services.api_token_revoke(actor=_user(request), token_id=token_id)

@@ -329,7 +329,7 @@ def audit_verify() -> ChainReport:
     for event in AuditEvent.objects.order_by("id").iterator(chunk_size=5000):
         position += 1
         if broken is None:
-            cp = at_position.get(position)
+            mark = at_position.get(position)
             if event.prev_hash != prev:
                 broken = Problem(
                     "deleted",
@@ -344,14 +344,14 @@ def audit_verify() -> ChainReport:
                     event_id=event.id,
                     position=position,
                 )
-            elif cp is not None and cp.head != event.hash:
+            elif mark is not None and mark.head != event.hash:
                 broken = Problem(
                     "checkpoint",
-                    f"事件{event.id}(第{position}个)与{cp.at}的检查点(第{cp.line}行)不符:"
+                    f"事件{event.id}(第{position}个)与{mark.at}的检查点(第{mark.line}行)不符:"
                     "链从此处起被重写",
                     event_id=event.id,
                     position=position,
-                    line=cp.line,
+                    line=mark.line,
                 )
         prev, last_id = event.hash, event.id
     if broken is not None:
@@ -359,16 +359,16 @@ def audit_verify() -> ChainReport:
 
     beyond = [cp for cp in checkpoints if cp.count > position]
     if beyond:
-        cp = max(beyond, key=lambda c: c.count)
+        last_cp = max(beyond, key=lambda c: c.count)
         after = f"(事件{last_id})" if last_id else ""
         problems.append(
             Problem(
                 "truncated",
-                f"{cp.at}的检查点(第{cp.line}行)记录了{cp.count}个事件,数据库只有{position}个:"
-                f"第{position}个{after}之后的事件被删除",
+                f"{last_cp.at}的检查点(第{last_cp.line}行)记录了{last_cp.count}个事件,"
+                f"数据库只有{position}个:第{position}个{after}之后的事件被删除",
                 event_id=last_id,
                 position=position,
-                line=cp.line,
+                line=last_cp.line,
             )
         )
     head = AuditHead.objects.filter(id=1).first()

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
@@ -109,7 +111,7 @@ class User(AbstractUser):
     phone_enc = models.BinaryField(null=True, blank=True, editable=False)
     phone_index = models.CharField(max_length=64, null=True, blank=True, unique=True)
 
-    objects = UserManager()
+    objects: ClassVar[UserManager] = UserManager()
 
     class Meta:
         verbose_name = "用户"
@@ -138,7 +140,7 @@ class User(AbstractUser):
 
     @property
     def scope_prefix(self) -> str:
-        return self.scope.scope_prefix if self.scope_id else ""
+        return self.scope.scope_prefix if self.scope is not None else ""
 
 
 class ApiToken(models.Model):

@@ -11,6 +11,7 @@ from dajiuzhu.core.errors import ServiceError
 from dajiuzhu.core.models import CITY_CODE, Division, DivisionLevel
 from dajiuzhu.web.forms import posted_id
 from dajiuzhu.web.marks import no_personal_data
+from dajiuzhu.web.requests import AuthedRequest
 
 TOKEN_NOT_FOUND = "未找到该令牌:编号不存在,请刷新页面后重试"  # noqa: S105 (a message)
 PARENT_NOT_FOUND = "上级区划不存在:代码不正确,请从区划列表进入"
@@ -27,7 +28,7 @@ def _forbidden(request: HttpRequest) -> HttpResponse:
 
 @no_personal_data
 @login_required
-def divisions(request: HttpRequest) -> HttpResponse:
+def divisions(request: AuthedRequest) -> HttpResponse:
     """Browse the division tree; administrators add communities and grids."""
     if not is_admin(request.user):
         return _forbidden(request)
@@ -55,8 +56,8 @@ def divisions(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"已新建{division.get_level_display()}:{division.name}")
             return redirect(f"{request.path}?parent={parent.code}")
-    trail = []
-    node = parent
+    trail: list[Division] = []
+    node: Division | None = parent
     while node is not None:
         trail.insert(0, node)
         node = node.parent
@@ -77,7 +78,7 @@ def divisions(request: HttpRequest) -> HttpResponse:
 
 @no_personal_data
 @login_required
-def tokens(request: HttpRequest) -> HttpResponse:
+def tokens(request: AuthedRequest) -> HttpResponse:
     if not is_admin(request.user):
         return _forbidden(request)
     created = None

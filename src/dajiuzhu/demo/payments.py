@@ -59,11 +59,12 @@ def _payees(district: str, limit: int) -> list[tuple[Household, Person]]:
 
 
 def _approved(household: Household, person: Person, programme: str, amount: str, start: str):
-    town = household.division.parent_id if household.division.level == "community" else None
+    division = household.division if household.division.level == "community" else None
+    town = (division or person.hukou_division).parent_id or household.division_id
     return approved_case_write(
         household=household,
         applicant=person,
-        town=town or person.hukou_division.parent_id,
+        town=town,
         programme=programme,
         amount=amount,
         start_month=start,
@@ -97,7 +98,7 @@ def demo_payments() -> int:
             if resident
             else None
         )
-        if membership is not None:
+        if resident is not None and membership is not None:
             # the demo resident's household receives the 困难残疾人生活补贴 (their 低保
             # application is still being handled: see demo.cases)
             _approved(membership.household, resident, "kunnan_canji", "90.00", first)

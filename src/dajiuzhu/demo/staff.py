@@ -78,9 +78,9 @@ def town_staff_plan() -> list[dict[str, str]]:
     for town_code, _ in order:
         town = Division.objects.get(code=town_code)
         grid = _grid_scope(town, divisions[town_code])
-        prefix = named.get(town_code)
-        clerk_name = f"{prefix}_town_clerk" if prefix else f"clerk_{town_code}"
-        grid_name = f"{prefix}_town_grid" if prefix else f"grid_{town_code}"
+        named_as = named.get(town_code)
+        clerk_name = f"{named_as}_town_clerk" if named_as else f"clerk_{town_code}"
+        grid_name = f"{named_as}_town_grid" if named_as else f"grid_{town_code}"
         plan.append(
             {
                 "town": town_code,
@@ -110,7 +110,8 @@ def demo_town_staff() -> list[dict[str, str]]:
         if not town_warnings.exclude(status=Status.PUSHED).exists():
             first = town_warnings.filter(status=Status.PUSHED).order_by("id")
             # Those in the grid worker's community first: the worker's own patch.
-            ordered = sorted(first, key=lambda w: not w.division_code.startswith(grid.scope_id))
+            patch = grid.scope_id or spec["town"]
+            ordered = sorted(first, key=lambda w: not w.division_code.startswith(patch))
             for w in ordered[:ASSIGNED_PER_TOWN]:
                 warning_assign(actor=clerk, warning_id=w.pk, assignee_id=grid.pk)
         out.append({"username": clerk.username, "role": clerk.role, "scope": spec["town"]})

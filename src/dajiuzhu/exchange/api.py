@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from django.http import HttpRequest
 from ninja import Field, File, Form, Query, Router, Schema, Status, UploadedFile
 
 from dajiuzhu.core.access import AccessDenied
@@ -14,6 +13,7 @@ from dajiuzhu.core.models import ApiToken, User
 from dajiuzhu.core.schemas import ErrorOut
 from dajiuzhu.exchange import selectors, services
 from dajiuzhu.exchange.models import Batch, Channel
+from dajiuzhu.web.requests import ApiRequest
 
 router = Router(tags=["数据交换"], auth=[token_auth, session_auth])
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
@@ -21,7 +21,7 @@ NONE = {"x-personal-data": "none"}
 DATASET = r"^[a-z_]{2,40}$"
 
 
-def _who(request: HttpRequest) -> tuple[User | None, ApiToken | None]:
+def _who(request: ApiRequest) -> tuple[User | None, ApiToken | None]:
     if isinstance(request.auth, ApiToken):
         return None, request.auth
     if isinstance(request.auth, User):
@@ -132,7 +132,7 @@ class RetractIn(Schema):
 
 
 @router.get("/exchange/contracts", response=list[ContractOut], auth=None, openapi_extra=NONE)
-def contracts(request: HttpRequest):
+def contracts(request: ApiRequest):
     """The dataset contracts (「共享的范围、使用场景、共享方式、更新周期」)."""
     return [
         ContractOut(
@@ -162,7 +162,7 @@ def contracts(request: HttpRequest):
     response={200: PushOut, **ERRORS},
     openapi_extra={"x-personal-data": "delivery"},
 )
-def push_rows(request: HttpRequest, dataset: str, payload: PushIn):
+def push_rows(request: ApiRequest, dataset: str, payload: PushIn):
     """Push up to 10,000 JSON rows (the owning department). Good rows load; bad rows are
     quarantined and listed in the answer."""
     actor, token = _who(request)
@@ -175,7 +175,8 @@ def push_rows(request: HttpRequest, dataset: str, payload: PushIn):
     return PushOut(
         **_batch_out(result.batch).dict(),
         quarantine=[
-            QuarantineOut(row_number=r.row_number, problems=r.problems) for r in quarantine
+            QuarantineOut(row_number=r.row_number, problems=[ProblemOut(**p) for p in r.problems])
+            for r in quarantine
         ],
     )
 
@@ -186,7 +187,7 @@ def push_rows(request: HttpRequest, dataset: str, payload: PushIn):
     openapi_extra={"x-personal-data": "delivery"},
 )
 def push_file(
-    request: HttpRequest, dataset: str, file: File[UploadedFile], format: Form[str | None] = None
+    request: ApiRequest, dataset: str, file: File[UploadedFile], format: Form[str | None] = None
 ):
     """Upload a CSV/XLSX/Parquet file; it is queued and processed by the worker. Follow it at
     GET /exchange/batches/{batch}."""
@@ -203,7 +204,7 @@ def push_file(
     response={200: BatchOut, **ERRORS},
     openapi_extra={"x-personal-data": "none"},
 )
-def batch_detail(request: HttpRequest, batch_id: int):
+def batch_detail(request: ApiRequest, batch_id: int):
     actor, token = _who(request)
     return _batch_out(selectors.batch_get(user=actor, token=token, batch_id=batch_id))
 
@@ -213,16 +214,17 @@ def batch_detail(request: HttpRequest, batch_id: int):
     response={200: list[QuarantineOut], **ERRORS},
     openapi_extra={"x-personal-data": "batch"},
 )
-def batch_quarantine(
-    request: HttpRequest, batch_id: int, limit: int = Query(1000, ge=1, le=100000)
-):
+def batch_quarantine(request: ApiRequest, batch_id: int, limit: int = Query(1000, ge=1, le=100000)):
     """The quarantined rows with their original values (the delivering department only)."""
     actor, token = _who(request)
     rows = selectors.quarantine_rows(
         user=actor, token=token, batch_id=batch_id, with_values=True, limit=limit
     )
     return [
-        QuarantineOut(row_number=r.row_number, problems=r.problems, values=r.values) for r in rows
+        QuarantineOut(
+            row_number=r.row_number, problems=[ProblemOut(**p) for p in r.problems], values=r.values
+        )
+        for r in rows
     ]
 
 
@@ -231,7 +233,7 @@ def batch_quarantine(
     response={200: BatchOut, **ERRORS},
     openapi_extra={"x-personal-data": "none"},
 )
-def batch_retract(request: HttpRequest, batch_id: int, payload: RetractIn):
+def batch_retract(request: ApiRequest, batch_id: int, payload: RetractIn):
     actor, _token = _who(request)
     if actor is None:
         raise AccessDenied  # retraction is a steward's decision, made in person
@@ -267,7 +269,7 @@ def _rows_out(page) -> RowsOut:
     openapi_extra={"x-personal-data": "shared_rows"},
 )
 def shared_rows(
-    request: HttpRequest,
+    request: ApiRequest,
     dataset: str,
     purpose: str = Query(..., pattern="^(verification|warning|supervision)$"),
     person: int | None = Query(None, description="person_key"),
@@ -296,7 +298,7 @@ def shared_rows(
     response={200: RowsOut, **ERRORS},
     openapi_extra={"x-personal-data": "shared_rows"},
 )
-def shared_rows_by_id(request: HttpRequest, dataset: str, payload: SearchIn):
+def shared_rows_by_id(request: ApiRequest, dataset: str, payload: SearchIn):
     """As GET /rows, for the persons whose ID numbers are given in the body (never in URLs)."""
     actor, token = _who(request)
     keys = selectors.person_keys_for(payload.id_numbers)

@@ -12,6 +12,7 @@ Two kinds of hook, registered per dataset by the apps that react (``AppConfig.re
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,4 +67,4 @@ def run_in_transaction(published: PublishedBatch) -> None:
 def batch_changed(batch: Batch) -> None:
     """Schedule the after-commit hooks of a batch that was published or retracted."""
     for hook in after_commit_hooks(batch.dataset):
-        transaction.on_commit(lambda h=hook, pk=batch.pk: h(pk))
+        transaction.on_commit(functools.partial(hook, batch.pk))

@@ -61,7 +61,7 @@ def publish(
         with transaction.atomic():
             DatasetState.objects.get_or_create(dataset=contract.dataset)
             state = DatasetState.objects.select_for_update().get(dataset=contract.dataset)
-            batch.overlaps = bool(part) and quality.overlaps(contract, con, part)
+            batch.overlaps = part is not None and quality.overlaps(contract, con, part)
             batch.period_max = quality.period_max(contract, con, part) if part else ""
             batch.accuracy = quality.accuracy(contract, con, part) if part else None
             batch.timeliness = quality.timeliness(batch, contract)

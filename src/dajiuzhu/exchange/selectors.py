@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -79,6 +80,8 @@ def batch_get(*, user: User | None = None, token: ApiToken | None = None, batch_
     if token is not None:
         batch = Batch.objects.filter(pk=batch_id, department_id=token.department_id).first()
     else:
+        if user is None:
+            raise AccessDenied
         visible = _batches_for(user)  # AccessDenied for a role without a catalogue
         batch = visible.filter(pk=batch_id).first() if can_open_batches(user) else None
     if batch is None:
@@ -126,7 +129,7 @@ def quarantine_rows(
             object_type="batch",
             object_id=batch.pk,
             purpose="administration",
-            label=None if user else f"token:{token.prefix}@{token.department_id}",
+            label=None if user or token is None else f"token:{token.prefix}@{token.department_id}",
             detail={"rows": len(out)},
         )
     return out
@@ -269,7 +272,8 @@ def dataset_rows(
         raise AccessDenied
     page = max(1, page)
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
-    where, params = [], []
+    where: list[str] = []
+    params: list[Any] = []
     if person_keys is not None:
         if "person_key" not in contract.lake_columns:
             raise ServiceError("filter.person", "该数据集不含人员", field="person")

@@ -227,9 +227,10 @@ def batch_retract(*, actor: User | None, batch_id: int, reason: str) -> Batch:
     if actor is not None:
         batch = access_owned_batch_by_id(actor, batch_id, for_update=True)
     else:  # the CLI, for operators
-        batch = Batch.objects.select_for_update().filter(pk=batch_id).first()
-        if batch is None:
+        found = Batch.objects.select_for_update().filter(pk=batch_id).first()
+        if found is None:
             raise NotFound
+        batch = found
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError("batch.reason_required", "撤回批次必须说明原因", field="reason")

@@ -351,8 +351,8 @@ def xlsx_to_parquet(
             buffer: list[list] = [[] for _ in columns]
             rownums: list[int] = []
             for values in rows:
-                values = list(values[:width]) + [None] * (width - len(values))
-                cells = [_xlsx_text(values[i]) for i in at]
+                padded = list(values[:width]) + [None] * (width - len(values))
+                cells = [_xlsx_text(padded[i]) for i in at]
                 if all(c is None for c in cells):
                     continue  # Excel's trailing empty rows
                 row += 1

@@ -421,7 +421,7 @@ def row_sql(
         ]
     problems += [p for fs in fields.values() for p in fs.problems]
     for check in contract.checks:
-        if check.rule == "le":
+        if check.rule == "le" and check.left and check.right:
             left, right = fields[check.left].value, fields[check.right].value
             problems.append(_problem(f"{left} > {right}", check.field, "order"))
         elif check.rule == "id_birth_date_matches":

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
@@ -24,6 +24,7 @@ from dajiuzhu.exchange.sources import SourceError
 from dajiuzhu.web.decorators import denied, staff_page
 from dajiuzhu.web.forms import posted_id
 from dajiuzhu.web.marks import no_personal_data, shows_personal_data
+from dajiuzhu.web.requests import AuthedRequest
 
 
 def _departments() -> dict[str, str]:
@@ -32,7 +33,7 @@ def _departments() -> dict[str, str]:
 
 @no_personal_data
 @staff_page
-def contracts(request: HttpRequest) -> HttpResponse:
+def contracts(request: AuthedRequest) -> HttpResponse:
     names = _departments()
     items = [
         {
@@ -48,7 +49,7 @@ def contracts(request: HttpRequest) -> HttpResponse:
 
 @no_personal_data
 @staff_page
-def contract_detail(request: HttpRequest, dataset: str) -> HttpResponse:
+def contract_detail(request: AuthedRequest, dataset: str) -> HttpResponse:
     try:
         contract = get_contract(dataset)
     except ContractError:
@@ -77,7 +78,7 @@ def contract_detail(request: HttpRequest, dataset: str) -> HttpResponse:
 
 @no_personal_data
 @staff_page
-def batches(request: HttpRequest) -> HttpResponse:
+def batches(request: AuthedRequest) -> HttpResponse:
     """A department's deliveries; stewards upload files here."""
     user = request.user
     if request.method == "POST":
@@ -114,7 +115,7 @@ def batches(request: HttpRequest) -> HttpResponse:
 
 @shows_personal_data("batch")
 @staff_page
-def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
+def batch_detail(request: AuthedRequest, batch_id: int) -> HttpResponse:
     batch = selectors.batch_get(user=request.user, batch_id=batch_id)
     contract = get_contract(batch.dataset)
     can_act = is_admin(request.user) or (
@@ -143,7 +144,7 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
 
 @shows_personal_data("batch")
 @staff_page
-def quarantine_download(request: HttpRequest, batch_id: int, fmt: str) -> HttpResponse:
+def quarantine_download(request: AuthedRequest, batch_id: int, fmt: str) -> HttpResponse:
     if fmt not in ("xlsx", "csv"):
         raise Http404
     batch = selectors.batch_get(user=request.user, batch_id=batch_id)
@@ -164,7 +165,7 @@ def quarantine_download(request: HttpRequest, batch_id: int, fmt: str) -> HttpRe
 @shows_personal_data("batch")
 @require_POST
 @staff_page
-def batch_resubmit(request: HttpRequest, batch_id: int) -> HttpResponse:
+def batch_resubmit(request: AuthedRequest, batch_id: int) -> HttpResponse:
     selectors.batch_get(user=request.user, batch_id=batch_id)  # scope first
     upload = request.FILES.get("file")
     if upload is None:
@@ -182,7 +183,7 @@ def batch_resubmit(request: HttpRequest, batch_id: int) -> HttpResponse:
 @shows_personal_data("batch")
 @require_POST
 @staff_page
-def batch_retract(request: HttpRequest, batch_id: int) -> HttpResponse:
+def batch_retract(request: AuthedRequest, batch_id: int) -> HttpResponse:
     try:
         services.batch_retract(
             actor=request.user, batch_id=batch_id, reason=request.POST.get("reason", "")[:500]
@@ -200,7 +201,7 @@ def _pct(value) -> str:
 
 @no_personal_data
 @staff_page
-def quality(request: HttpRequest) -> HttpResponse:
+def quality(request: AuthedRequest) -> HttpResponse:
     """Quality of a department's datasets (stewards: their own; supervisors: any)."""
     user = request.user
     department = request.GET.get("department") or None
@@ -230,7 +231,7 @@ def quality(request: HttpRequest) -> HttpResponse:
 
 @no_personal_data
 @staff_page
-def quality_city(request: HttpRequest) -> HttpResponse:
+def quality_city(request: AuthedRequest) -> HttpResponse:
     """City overview for supervisors: every dataset, its latest figures, what is overdue."""
     if not is_admin(request.user) and request.user.role not in (Role.SUPERVISOR, Role.AUDITOR):
         return denied(request, "仅监督人员和管理员可以查看全市数据质量总览。")
@@ -250,7 +251,7 @@ def quality_city(request: HttpRequest) -> HttpResponse:
 
 @no_personal_data
 @staff_page
-def agreements(request: HttpRequest) -> HttpResponse:
+def agreements(request: AuthedRequest) -> HttpResponse:
     user = request.user
     if request.method == "POST":
         if not is_admin(user):
@@ -276,7 +277,7 @@ def agreements(request: HttpRequest) -> HttpResponse:
 AGREEMENT_NOT_FOUND = "未找到该共享协议:编号不存在,请刷新页面后重试"
 
 
-def _agreement_revoke(request: HttpRequest) -> None:
+def _agreement_revoke(request: AuthedRequest) -> None:
     agreement_id = posted_id(request, "agreement_id")
     if agreement_id is None:
         messages.error(request, AGREEMENT_NOT_FOUND)
@@ -289,7 +290,7 @@ def _agreement_revoke(request: HttpRequest) -> None:
         messages.success(request, "协议已撤销")
 
 
-def _agreement_create(request: HttpRequest) -> None:
+def _agreement_create(request: AuthedRequest) -> None:
     post = request.POST
     try:
         valid_from = _date(post.get("valid_from"), "生效日期")

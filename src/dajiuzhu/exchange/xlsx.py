@@ -22,6 +22,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
 from xml.parsers import expat
 
@@ -144,7 +145,7 @@ def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
     parser = expat.ParserCreate()
     parser.buffer_text = True
     parser.buffer_size = min(cap + 1, CHUNK)
-    state = {"cell": 0, "in_item": False, "row": None, "event": 0}
+    state: dict[str, Any] = {"cell": 0, "in_item": False, "row": None, "event": 0}
     sheet = info.filename.startswith("xl/worksheets/")
 
     def start(name: str, attrs: dict[str, str]) -> None:
@@ -210,7 +211,7 @@ def _reading(where: str) -> Iterator[None]:
         ) from None
 
 
-def open_rows(path: Path) -> tuple[list, Iterator[tuple], object]:
+def open_rows(path: Path) -> tuple[list, Iterator[tuple], Any]:
     """(header row, the other rows, the workbook to close) of the first sheet."""
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException

@@ -6,27 +6,20 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.http import HttpRequest
 from ninja import File, Query, Router, Schema, UploadedFile
 from pydantic import Field
 
-from dajiuzhu.core.access import AccessDenied
 from dajiuzhu.core.apiauth import session_auth
 from dajiuzhu.core.errors import ServiceError
-from dajiuzhu.core.models import User
 from dajiuzhu.core.schemas import ErrorOut
 from dajiuzhu.payments import bank, selectors, services
 from dajiuzhu.payments.tasks import publish_roster
 from dajiuzhu.policy import catalogue
+from dajiuzhu.web.requests import ApiRequest
+from dajiuzhu.web.requests import api_user as _user
 
 router = Router(tags=["救助金发放"])
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
-
-
-def _user(request: HttpRequest) -> User:
-    if not isinstance(request.auth, User):
-        raise AccessDenied
-    return request.auth
 
 
 class RosterOut(Schema):
@@ -118,7 +111,7 @@ class MyPaymentOut(Schema):
     description="管辖范围内某月(不填为最近一个有名册的月份)的发放名册:区(市)、救助项目、批次、笔数、金额、状态。",
     openapi_extra={"x-personal-data": "roster_list"},
 )
-def roster_list(request: HttpRequest, month: str | None = Query(None, max_length=7)):
+def roster_list(request: ApiRequest, month: str | None = Query(None, max_length=7)):
     user = _user(request)
     month = month or selectors.latest_roster_month(user=user)
     return [_roster(r) for r in selectors.roster_list(user=user, month=month)]
@@ -135,7 +128,7 @@ def roster_list(request: HttpRequest, month: str | None = Query(None, max_length
     ),
     openapi_extra={"x-personal-data": "roster_list"},
 )
-def roster_build(request: HttpRequest, payload: RosterBuildIn):
+def roster_build(request: ApiRequest, payload: RosterBuildIn):
     summary = services.roster_build(
         actor=_user(request), month=payload.month, district=payload.district
     )
@@ -150,7 +143,7 @@ def roster_build(request: HttpRequest, payload: RosterBuildIn):
     description="审批人(不能是编制人)审核发放名册;此后名册不能修改,并写入数据湖供资金核查。",
     openapi_extra={"x-personal-data": "roster"},
 )
-def roster_release(request: HttpRequest, roster_id: int):
+def roster_release(request: ApiRequest, roster_id: int):
     roster = services.roster_release(actor=_user(request), roster_id=roster_id)
     publish_roster(roster.pk)
     return _roster(roster)
@@ -167,7 +160,7 @@ def roster_release(request: HttpRequest, roster_id: int):
     ),
     openapi_extra={"x-personal-data": "roster_list"},
 )
-def returns_import(request: HttpRequest, file: File[UploadedFile]):
+def returns_import(request: ApiRequest, file: File[UploadedFile]):
     user = _user(request)
     if file.size and file.size > bank.MAX_RETURN_BYTES:
         raise ServiceError("payments.returns_file", "退回文件超过20MB")
@@ -189,7 +182,7 @@ def returns_import(request: HttpRequest, file: File[UploadedFile]):
     description="居民本人(手机号登录)的每月救助金:金额、发放日期、状态(已发放、银行退回、已重新发放)。",
     openapi_extra={"x-personal-data": "self"},
 )
-def my_payments(request: HttpRequest):
+def my_payments(request: ApiRequest):
     names = catalogue.names()
     return [
         {

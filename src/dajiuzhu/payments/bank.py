@@ -125,14 +125,14 @@ def bank_file(
         rosters = rosters.filter(district_id=district.strip())
     if roster_id is not None:
         rosters = rosters.filter(pk=roster_id)
-    rosters = list(rosters.select_related("district").order_by("district_id", "programme", "seq"))
-    if not rosters:
+    chosen = list(rosters.select_related("district").order_by("district_id", "programme", "seq"))
+    if not chosen:
         raise ServiceError(
             "payments.nothing_released",
             f"{month}没有已审核发放的名册,不能生成代发文件",
             field="month",
         )
-    ids = [r.pk for r in rosters]
+    ids = [r.pk for r in chosen]
     lines = list(
         Payment.objects.filter(Q(roster_id__in=ids) | Q(resent_on_id__in=ids))
         .order_by("roster__district_id", "programme", "payment_id")
@@ -194,7 +194,7 @@ def bank_file(
     return BankFile(
         month=month,
         template=spec.name,
-        rosters=len(rosters),
+        rosters=len(chosen),
         lines=len(lines),
         total=f"{total:.2f}",
         content=content,

@@ -83,12 +83,12 @@ def roster_rows(roster: Roster) -> tuple[list[dict], list[tuple[int, dict]]]:
     ]
     of_case = {line[1]: line for line in lines}
     changes: dict[int, list] = {}
-    for case_id, from_month, amount in (
+    for changed, from_month, new_amount in (
         AmountChange.objects.filter(case_id__in=list(of_case))
         .order_by("case_id", "from_month")
         .values_list("case_id", "from_month", "amount")
     ):
-        changes.setdefault(case_id, []).append((from_month, amount))
+        changes.setdefault(changed, []).append((from_month, new_amount))
     published = dict(
         PublishedApproval.objects.filter(case_id__in=list(of_case)).values_list("case_id", "row")
     )

@@ -129,12 +129,12 @@ def _payable(month: str, prefixes: list[str]) -> tuple[list[dict], int]:
         .order_by("pk")
     )
     changes: dict[int, list[tuple[str, Decimal]]] = defaultdict(list)
-    for case_id, from_month, amount in (
+    for changed, from_month, new_amount in (
         AmountChange.objects.filter(case__in=cases.values("pk"), from_month__lte=month)
         .order_by("case_id", "from_month")
         .values_list("case_id", "from_month", "amount")
     ):
-        changes[case_id].append((from_month, amount))
+        changes[changed].append((from_month, new_amount))
     start_of_month = first_day(month)
     rows, deceased = [], 0
     for (

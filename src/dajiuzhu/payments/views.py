@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -19,6 +19,7 @@ from dajiuzhu.payments.tasks import publish_roster
 from dajiuzhu.policy import catalogue
 from dajiuzhu.web.decorators import portal_page, staff_page
 from dajiuzhu.web.marks import shows_personal_data
+from dajiuzhu.web.requests import AuthedRequest
 
 MAX_RETURNS_UPLOAD = bank.MAX_RETURN_BYTES
 
@@ -34,7 +35,7 @@ def _named(items) -> list:
 
 @shows_personal_data("roster_list")
 @staff_page
-def rosters(request: HttpRequest) -> HttpResponse:
+def rosters(request: AuthedRequest) -> HttpResponse:
     summary, error = None, ""
     if request.method == "POST":
         try:
@@ -66,7 +67,7 @@ def rosters(request: HttpRequest) -> HttpResponse:
 
 @shows_personal_data("roster")
 @staff_page
-def roster(request: HttpRequest, roster_id: int) -> HttpResponse:
+def roster(request: AuthedRequest, roster_id: int) -> HttpResponse:
     error = ""
     if request.method == "POST":
         try:
@@ -104,7 +105,7 @@ def roster(request: HttpRequest, roster_id: int) -> HttpResponse:
 @shows_personal_data("roster")
 @require_GET
 @staff_page
-def roster_file(request: HttpRequest, roster_id: int) -> HttpResponse:
+def roster_file(request: AuthedRequest, roster_id: int) -> HttpResponse:
     detail = selectors.roster_get(user=request.user, roster_id=roster_id)
     fmt = "csv" if request.GET.get("format") == "csv" else "xlsx"
     try:
@@ -136,14 +137,14 @@ def _quote(name: str) -> str:
 
 @shows_personal_data("roster_list")
 @staff_page
-def returns(request: HttpRequest) -> HttpResponse:
+def returns(request: AuthedRequest) -> HttpResponse:
     summary, error = None, ""
     if request.method == "POST":
         try:
             upload = request.FILES.get("file")
             if upload is None:
                 raise ServiceError("payments.returns_file", "请选择银行退回文件")
-            if upload.size > MAX_RETURNS_UPLOAD:
+            if (upload.size or 0) > MAX_RETURNS_UPLOAD:
                 raise ServiceError("payments.returns_file", "退回文件超过20MB")
             content = upload.read()
             summary = services.returns_import(
@@ -173,7 +174,7 @@ def returns(request: HttpRequest) -> HttpResponse:
 @shows_personal_data("roster_list")
 @require_POST
 @staff_page
-def repay(request: HttpRequest) -> HttpResponse:
+def repay(request: AuthedRequest) -> HttpResponse:
     try:
         payment = services.payment_repay_request(
             actor=request.user, payment_id=request.POST.get("payment_id", "")[:40]
@@ -188,7 +189,7 @@ def repay(request: HttpRequest) -> HttpResponse:
 @shows_personal_data("self")
 @require_GET
 @portal_page
-def portal_payments(request: HttpRequest) -> HttpResponse:
+def portal_payments(request: AuthedRequest) -> HttpResponse:
     if request.user.role != Role.RESIDENT:
         return render(request, "payments/portal.html", {"rows": [], "not_resident": True})
     rows = _named(selectors.my_payments(user=request.user)[:120])

@@ -5,26 +5,19 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
-from dajiuzhu.core.access import AccessDenied
 from dajiuzhu.core.apiauth import session_auth
 from dajiuzhu.core.errors import ServiceError
-from dajiuzhu.core.models import User
 from dajiuzhu.core.schemas import ErrorOut
 from dajiuzhu.policy import catalogue, engine, selectors, services
+from dajiuzhu.web.requests import ApiRequest
+from dajiuzhu.web.requests import api_user as _user
 
 router = Router(tags=["救助政策库"])
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 NONE = {"x-personal-data": "none"}
-
-
-def _user(request: HttpRequest) -> User:
-    if not isinstance(request.auth, User):
-        raise AccessDenied
-    return request.auth
 
 
 class StepOut(Schema):
@@ -198,7 +191,7 @@ def _programme_out(p: catalogue.Programme, system) -> ProgrammeOut:
 
 
 @router.get("/policy/programmes", response=list[ProgrammeOut], auth=None, openapi_extra=NONE)
-def programmes(request: HttpRequest):
+def programmes(request: ApiRequest):
     """The catalogue of the 32 programmes (救助政策库)."""
     system = selectors.policy_system()
     return [_programme_out(p, system) for p in catalogue.load_catalogue()]
@@ -210,7 +203,7 @@ def programmes(request: HttpRequest):
     auth=None,
     openapi_extra=NONE,
 )
-def programme(request: HttpRequest, code: str):
+def programme(request: ApiRequest, code: str):
     try:
         return _programme_out(catalogue.programme(code), selectors.policy_system())
     except KeyError:
@@ -220,7 +213,7 @@ def programme(request: HttpRequest, code: str):
 @router.post(
     "/policy/calculate", response={200: CalculateOut, 400: ErrorOut}, auth=None, openapi_extra=NONE
 )
-def calculate(request: HttpRequest, payload: CalculateIn):
+def calculate(request: ApiRequest, payload: CalculateIn):
     """The self-check: which programmes may apply, with amounts and reasons. Nothing stored."""
     month = payload.month or timezone.localdate().strftime("%Y-%m")
     members = [m.dict() for m in payload.members]
@@ -263,7 +256,7 @@ def calculate(request: HttpRequest, payload: CalculateIn):
     openapi_extra={"x-personal-data": "candidate_list"},
 )
 def candidates(
-    request: HttpRequest,
+    request: ApiRequest,
     month: str | None = Query(None, pattern=r"^\d{4}-\d{2}$"),
     programme: str | None = Query(None, max_length=30),
     status: str | None = Query("open", max_length=15),
@@ -293,7 +286,7 @@ def candidates(
     auth=session_auth,
     openapi_extra=NONE,
 )
-def parameter_values(request: HttpRequest):
+def parameter_values(request: ApiRequest):
     """The dated values administrators added on top of the rules' YAML parameters."""
     _user(request)
     return [
@@ -308,7 +301,7 @@ def parameter_values(request: HttpRequest):
     auth=session_auth,
     openapi_extra=NONE,
 )
-def parameter_add(request: HttpRequest, payload: ParameterIn):
+def parameter_add(request: ApiRequest, payload: ParameterIn):
     o = services.parameter_value_add(
         actor=_user(request),
         name=payload.name,

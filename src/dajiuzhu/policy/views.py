@@ -18,6 +18,7 @@ from dajiuzhu.policy.access import CANDIDATE_ROLES
 from dajiuzhu.policy.models import CandidateStatus
 from dajiuzhu.policy.population import PROGRAMMES
 from dajiuzhu.web.marks import no_personal_data, shows_personal_data
+from dajiuzhu.web.requests import AuthedRequest
 
 
 def _denied(request: HttpRequest, message: str = "您的角色无权使用此功能。") -> HttpResponse:
@@ -30,7 +31,7 @@ def _departments() -> dict[str, str]:
 
 @no_personal_data
 @login_required
-def programmes(request: HttpRequest) -> HttpResponse:
+def programmes(request: AuthedRequest) -> HttpResponse:
     """The policy library (救助政策库) for staff: 32 programmes of 14 departments."""
     if not is_staff_user(request.user):
         return redirect("policy:resident_programmes")
@@ -45,7 +46,7 @@ def programmes(request: HttpRequest) -> HttpResponse:
 
 @no_personal_data
 @login_required
-def programme_detail(request: HttpRequest, code: str) -> HttpResponse:
+def programme_detail(request: AuthedRequest, code: str) -> HttpResponse:
     try:
         p = catalogue.programme(code)
     except KeyError:
@@ -129,7 +130,7 @@ def _parameter_rows(system) -> list[dict]:
 
 @no_personal_data
 @login_required
-def parameters(request: HttpRequest) -> HttpResponse:
+def parameters(request: AuthedRequest) -> HttpResponse:
     """The rules' parameters with their dated values; administrators add a dated value."""
     if not is_staff_user(request.user):
         return _denied(request)
@@ -171,7 +172,7 @@ def parameters(request: HttpRequest) -> HttpResponse:
 
 @shows_personal_data("candidate_list")
 @login_required
-def candidates(request: HttpRequest) -> HttpResponse:
+def candidates(request: AuthedRequest) -> HttpResponse:
     """「政策找人」: households of the user's towns likely eligible for a programme they do
     not receive, to follow up."""
     if not is_staff_user(request.user):
@@ -246,7 +247,7 @@ def calculator_page(request: HttpRequest) -> HttpResponse:
                 result = calculator.estimate(answers, system=selectors.policy_system())
             except engine.PolicyError as exc:
                 error = exc.message_zh
-    source = data or {}
+    source: dict = data or {}
     count = 4 if data is None else min(calculator.MAX_MEMBERS, max(4, len(answers.members) + 1))
     rows = [
         {

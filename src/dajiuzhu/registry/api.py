@@ -2,26 +2,20 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
-from dajiuzhu.core.access import AccessDenied
 from dajiuzhu.core.apiauth import session_auth
 from dajiuzhu.core.models import User
 from dajiuzhu.core.roles import Purpose
 from dajiuzhu.core.schemas import ErrorOut
 from dajiuzhu.registry import selectors, services
 from dajiuzhu.registry.models import Category, Person, Relation
+from dajiuzhu.web.requests import ApiRequest
+from dajiuzhu.web.requests import api_user as _user
 
 router = Router(tags=["人口与家庭"], auth=session_auth)
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 PURPOSE_PATTERN = "^(" + "|".join(Purpose.values) + ")$"
-
-
-def _user(request: HttpRequest) -> User:
-    if not isinstance(request.auth, User):
-        raise AccessDenied
-    return request.auth
 
 
 class PersonOut(Schema):
@@ -127,7 +121,7 @@ class CategoryIn(Schema):
     response={201: PersonOut, **ERRORS},
     openapi_extra={"x-personal-data": "person_create"},
 )
-def person_create(request: HttpRequest, payload: PersonIn):
+def person_create(request: ApiRequest, payload: PersonIn):
     user = _user(request)
     person = services.person_create(
         actor=user,
@@ -145,7 +139,7 @@ def person_create(request: HttpRequest, payload: PersonIn):
     response={200: PersonOut, **ERRORS},
     openapi_extra={"x-personal-data": "person_lookup"},
 )
-def person_lookup(request: HttpRequest, payload: LookupIn):
+def person_lookup(request: ApiRequest, payload: LookupIn):
     """Find a person by exact ID number (sent in the body, never in the URL)."""
     user = _user(request)
     person = selectors.person_lookup(
@@ -160,7 +154,7 @@ def person_lookup(request: HttpRequest, payload: LookupIn):
     openapi_extra={"x-personal-data": "person"},
 )
 def person_detail(
-    request: HttpRequest,
+    request: ApiRequest,
     person_id: int,
     purpose: str = Query(Purpose.CASEWORK.value, pattern=PURPOSE_PATTERN),
 ):
@@ -173,7 +167,7 @@ def person_detail(
     response={201: CategoryOut, **ERRORS},
     openapi_extra={"x-personal-data": "person"},
 )
-def category_add(request: HttpRequest, person_id: int, payload: CategoryIn):
+def category_add(request: ApiRequest, person_id: int, payload: CategoryIn):
     user = _user(request)
     person = selectors.person_get(user=user, person_id=person_id, purpose=Purpose.CASEWORK)
     entry = services.category_add(
@@ -201,7 +195,7 @@ def category_add(request: HttpRequest, person_id: int, payload: CategoryIn):
     openapi_extra={"x-personal-data": "household_list"},
 )
 def household_search(
-    request: HttpRequest,
+    request: ApiRequest,
     q: str = Query("", max_length=50),
     purpose: str = Query(Purpose.CASEWORK.value, pattern=PURPOSE_PATTERN),
 ):
@@ -215,7 +209,7 @@ def household_search(
     response={201: HouseholdOut, **ERRORS},
     openapi_extra={"x-personal-data": "household_create"},
 )
-def household_create(request: HttpRequest, payload: HouseholdIn):
+def household_create(request: ApiRequest, payload: HouseholdIn):
     household = services.household_create(
         actor=_user(request),
         household_no=payload.household_no,
@@ -231,14 +225,14 @@ def household_create(request: HttpRequest, payload: HouseholdIn):
     openapi_extra={"x-personal-data": "household"},
 )
 def household_detail(
-    request: HttpRequest,
+    request: ApiRequest,
     household_id: int,
     purpose: str = Query(Purpose.CASEWORK.value, pattern=PURPOSE_PATTERN),
 ):
     """The household file (一户一档)."""
     f = selectors.household_file(user=_user(request), household_id=household_id, purpose=purpose)
     return HouseholdFileOut(
-        household=f.household,
+        household=f.household,  # type: ignore[arg-type]  # validated from its attributes
         members=[
             HouseholdMemberOut(
                 **{**vars(m), "categories": [CategoryOut(**vars(c)) for c in m.categories]}
@@ -254,7 +248,7 @@ def household_detail(
     response={201: HouseholdRowOut, **ERRORS},
     openapi_extra={"x-personal-data": "household"},
 )
-def member_add(request: HttpRequest, household_id: int, payload: HouseholdMemberIn):
+def member_add(request: ApiRequest, household_id: int, payload: HouseholdMemberIn):
     user = _user(request)
     household = selectors.household_get(user=user, household_id=household_id)
     person = selectors.person_get(user=user, person_id=payload.person_id, purpose=Purpose.CASEWORK)

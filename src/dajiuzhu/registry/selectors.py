@@ -261,11 +261,11 @@ def household_search(
                 Q(household_no__startswith=query)
                 | Q(memberships__end_date__isnull=True, memberships__person__name__startswith=query)
             ).distinct()
-    households = list(households.order_by("household_no")[:limit])
+    found = list(households.order_by("household_no")[:limit])
     heads: dict[int, str] = {}
     counts: dict[int, int] = {}
     for m in Membership.objects.filter(
-        household_id__in=[h.pk for h in households], end_date__isnull=True
+        household_id__in=[h.pk for h in found], end_date__isnull=True
     ).select_related("person"):
         counts[m.household_id] = counts.get(m.household_id, 0) + 1
         if m.relation == "head":
@@ -278,7 +278,7 @@ def household_search(
             head_name=heads.get(h.pk, ""),
             members=counts.get(h.pk, 0),
         )
-        for h in households
+        for h in found
     ]
     audit_record(
         actor=user,

@@ -8,6 +8,7 @@ from dajiuzhu.core.access import AccessDenied, NotFound
 from dajiuzhu.core.roles import Purpose
 from dajiuzhu.registry import selectors
 from dajiuzhu.web.marks import shows_personal_data
+from dajiuzhu.web.requests import AuthedRequest
 
 
 def _purpose(request: HttpRequest) -> str:
@@ -17,7 +18,7 @@ def _purpose(request: HttpRequest) -> str:
 
 @shows_personal_data("household_list")
 @login_required
-def household_search(request: HttpRequest) -> HttpResponse:
+def household_search(request: AuthedRequest) -> HttpResponse:
     """Search households. The query travels in a POST body: it may be an ID number."""
     query = request.POST.get("q", "")[:50] if request.method == "POST" else ""
     try:
@@ -34,7 +35,7 @@ def household_search(request: HttpRequest) -> HttpResponse:
 
 @shows_personal_data("household")
 @login_required
-def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
+def household_detail(request: AuthedRequest, household_id: int) -> HttpResponse:
     try:
         f = selectors.household_file(
             user=request.user, household_id=household_id, purpose=_purpose(request)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from dajiuzhu.cases.access import READ_ROLES
@@ -16,6 +15,7 @@ from dajiuzhu.core.models import User
 from dajiuzhu.core.schemas import ErrorOut
 from dajiuzhu.reviews import selectors, services
 from dajiuzhu.reviews.models import Review
+from dajiuzhu.web.requests import ApiRequest
 
 router = Router(tags=["复核与动态管理"], auth=session_auth)
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
@@ -23,7 +23,7 @@ LIST = {"x-personal-data": "review_list"}
 ONE = {"x-personal-data": "review"}
 
 
-def _user(request: HttpRequest) -> User:
+def _user(request: ApiRequest) -> User:
     """Staff of the case workflow only (a resident or a department's token gets 403)."""
     if not isinstance(request.auth, User) or not is_staff_user(request.auth):
         raise AccessDenied
@@ -84,18 +84,18 @@ def _out(r: Review) -> ReviewOut:
 
 
 @router.get("/reviews", response={200: ReviewListOut, **ERRORS}, openapi_extra=LIST)
-def review_list(request: HttpRequest, status: str = "open"):
+def review_list(request: ApiRequest, status: str = "open"):
     rows, total = selectors.review_list(user=_user(request), status=status[:10])
     return ReviewListOut(total=total, rows=[_out(row.review) for row in rows])
 
 
 @router.get("/reviews/{review_id}", response={200: ReviewOut, **ERRORS}, openapi_extra=ONE)
-def review_get(request: HttpRequest, review_id: int):
+def review_get(request: ApiRequest, review_id: int):
     return _out(selectors.review_detail(user=_user(request), review_id=review_id).review)
 
 
 @router.post("/reviews/{review_id}/confirm", response={200: ReviewOut, **ERRORS}, openapi_extra=ONE)
-def review_confirm(request: HttpRequest, review_id: int, payload: ConfirmIn):
+def review_confirm(request: ApiRequest, review_id: int, payload: ConfirmIn):
     review = services.review_confirm(
         actor=_user(request),
         review_id=review_id,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
+from typing import Any
 
 from dajiuzhu.cases.models import Case, CaseStatus
 from dajiuzhu.core.months import add_months, first_day
@@ -111,7 +112,7 @@ def due_reviews(month: str, *, system) -> tuple[list[Review], dict]:
         last_done[case_id] = (done_month, regular)
     on = first_day(month)
     members = _members_by_household(cases, on)
-    summary = {
+    summary: dict[str, Any] = {
         "month": month,
         "considered": 0,
         "open_already": 0,
@@ -150,13 +151,14 @@ def due_reviews(month: str, *, system) -> tuple[list[Review], dict]:
         reports = dict(
             VerificationReport.objects.filter(pk__in=ids).values_list("pk", "report").iterator()
         )
-        for case_id, code, base, report_id in pending:
+        for waiting, code, base, report in pending:
             review = programmes[code]
-            if regular_income(reports.get(report_id)):
+            # pending holds only programmes with a path for irregular income (see above)
+            if regular_income(reports.get(report) if report else None) or review.irregular is None:
                 basis, path = Basis.REGULAR, review.stable
             else:
                 basis, path = Basis.IRREGULAR, review.irregular
-            _add(tasks, summary, case_id, code, base, basis, path, month, system)
+            _add(tasks, summary, waiting, code, base, basis, path, month, system)
     summary["not_yet_due"] = summary["considered"] - summary["open_already"] - summary["due"]
     summary.pop("_intervals", None)
     return tasks, summary

@@ -201,6 +201,7 @@ def review_run(*, actor: User, review_id: int) -> Review:
 def reviews_run_pending(*, limit: int | None = None, ids: list[int] | None = None) -> dict:
     """Run the pending reviews as the worker does: in batches of ``BATCH``, each batch's
     households checked with one lake read (``verify_batch``). Counts by proposed outcome."""
+    from dajiuzhu.verification.models import VerificationReport
     from dajiuzhu.verification.services import verify_batch
 
     qs = Review.objects.filter(status=ReviewStatus.PENDING, case__status=CaseStatus.APPROVED)
@@ -222,9 +223,9 @@ def reviews_run_pending(*, limit: int | None = None, ids: list[int] | None = Non
         except ServiceError as exc:  # the month has no data at all: every check fails alike
             reports = {r.case.household_id: exc for r in batch}
         checked = [
-            (r, reports[r.case.household_id])
+            (r, report)
             for r in batch
-            if not isinstance(reports.get(r.case.household_id), ServiceError | None)
+            if isinstance(report := reports.get(r.case.household_id), VerificationReport)
         ]
         entries = []
         for review, report in checked:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -16,12 +16,13 @@ from dajiuzhu.reviews import selectors, services
 from dajiuzhu.reviews.models import Outcome
 from dajiuzhu.web.decorators import staff_page
 from dajiuzhu.web.marks import shows_personal_data
+from dajiuzhu.web.requests import AuthedRequest
 
 
 @shows_personal_data("review_list")
 @require_GET
 @staff_page
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: AuthedRequest) -> HttpResponse:
     status = request.GET.get("status") or "open"
     rows, total = selectors.review_list(user=request.user, status=status)
     return render(
@@ -34,7 +35,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 @shows_personal_data("review")
 @require_GET
 @staff_page
-def detail(request: HttpRequest, review_id: int) -> HttpResponse:
+def detail(request: AuthedRequest, review_id: int) -> HttpResponse:
     d = selectors.review_detail(user=request.user, review_id=review_id)
     return render(
         request,
@@ -46,7 +47,7 @@ def detail(request: HttpRequest, review_id: int) -> HttpResponse:
 @shows_personal_data("review_list")
 @require_GET
 @staff_page
-def visits(request: HttpRequest) -> HttpResponse:
+def visits(request: AuthedRequest) -> HttpResponse:
     return render(
         request, "reviews/visits.html", {"cards": selectors.visit_list(user=request.user)}
     )
@@ -62,7 +63,7 @@ def _int(raw) -> int:
 @shows_personal_data("review")
 @require_POST
 @staff_page
-def act(request: HttpRequest, review_id: int, action: str) -> HttpResponse:
+def act(request: AuthedRequest, review_id: int, action: str) -> HttpResponse:
     user, post = request.user, request.POST
     writes: dict[str, tuple[Callable[[], object], str]] = {
         "run": (lambda: services.review_run(actor=user, review_id=review_id), "已重新核对"),

@@ -6,26 +6,20 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 
-from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from dajiuzhu.core.access import AccessDenied
 from dajiuzhu.core.apiauth import session_auth
 from dajiuzhu.core.models import User
 from dajiuzhu.core.schemas import ErrorOut
 from dajiuzhu.supervision import rectification, selectors
 from dajiuzhu.supervision.models import Finding, Status
+from dajiuzhu.web.requests import ApiRequest
+from dajiuzhu.web.requests import api_user as _user
 
 router = Router(tags=["监督检查"], auth=session_auth)
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 LIST = {"x-personal-data": "finding_list"}
 ONE = {"x-personal-data": "finding"}
-
-
-def _user(request: HttpRequest) -> User:
-    if not isinstance(request.auth, User):
-        raise AccessDenied
-    return request.auth
 
 
 class FindingOut(Schema):
@@ -57,7 +51,7 @@ class FindingsQuery(Schema):
 
 
 @router.get("/supervision/findings", response={200: list[FindingOut], **ERRORS}, openapi_extra=LIST)
-def finding_list(request: HttpRequest, filters: Query[FindingsQuery]):
+def finding_list(request: ApiRequest, filters: Query[FindingsQuery]):
     """The caller's findings (the paying district's queue; city level sees all)."""
     parsed = selectors.Filters.parse(
         {
@@ -113,7 +107,7 @@ class FindingDetailOut(Schema):
     response={200: FindingDetailOut, **ERRORS},
     openapi_extra=ONE,
 )
-def finding_detail(request: HttpRequest, finding_id: int):
+def finding_detail(request: ApiRequest, finding_id: int):
     d = selectors.finding_detail(user=_user(request), finding_id=finding_id)
     return _detail_out(d)
 
@@ -171,7 +165,7 @@ class RectifiedOut(Schema):
     response={200: RectifiedOut, **ERRORS},
     openapi_extra=ONE,
 )
-def finding_rectify(request: HttpRequest, finding_id: int, body: RectifyIn):
+def finding_rectify(request: ApiRequest, finding_id: int, body: RectifyIn):
     """The paying district's rectification: confirmed (recovered and stopped), explained (with
     the evidence) or wrong data (sent back to the department owning the dataset)."""
     f = rectification.finding_rectify(
@@ -216,7 +210,7 @@ class SampleOut(Schema):
 @router.get(
     "/supervision/samples", response={200: list[SampleOut], **ERRORS}, openapi_extra=SAMPLES
 )
-def sample_list(request: HttpRequest, quarter: str = Query("", max_length=6)):
+def sample_list(request: ApiRequest, quarter: str = Query("", max_length=6)):
     """The sampled cases the caller may see: an auditor those of its contracts only."""
     return [
         SampleOut(**r.__dict__) for r in selectors.sample_list(user=_user(request), quarter=quarter)
@@ -256,7 +250,7 @@ class SampleDetailOut(Schema):
     response={200: SampleDetailOut, **ERRORS},
     openapi_extra=SAMPLE,
 )
-def sample_detail(request: HttpRequest, case_id: int):
+def sample_detail(request: ApiRequest, case_id: int):
     d = selectors.sample_detail(user=_user(request), case_id=case_id)
     c = d.case
     return SampleDetailOut(
@@ -305,7 +299,7 @@ def _sample_changed(c) -> SampleChangedOut:
     response={200: SampleChangedOut, **ERRORS},
     openapi_extra=SAMPLE,
 )
-def sample_assess(request: HttpRequest, case_id: int, body: AssessIn):
+def sample_assess(request: ApiRequest, case_id: int, body: AssessIn):
     """The auditor's findings by code (none: the case passed)."""
     from dajiuzhu.supervision.sampling import sample_assess as assess
 
@@ -323,7 +317,7 @@ class SampleRectifyIn(Schema):
     response={200: SampleChangedOut, **ERRORS},
     openapi_extra=SAMPLE,
 )
-def sample_rectify(request: HttpRequest, case_id: int, body: SampleRectifyIn):
+def sample_rectify(request: ApiRequest, case_id: int, body: SampleRectifyIn):
     """The town's rectification of the auditor's findings."""
     from dajiuzhu.supervision.sampling import sample_rectify as rectify
 
@@ -370,7 +364,7 @@ class ScorecardQuery(Schema):
     response={200: list[ScoreOut], **ERRORS},
     openapi_extra={"x-personal-data": "none"},
 )
-def scorecard(request: HttpRequest, q: Query[ScorecardQuery]):
+def scorecard(request: ApiRequest, q: Query[ScorecardQuery]):
     """The month's indicators per district (or per town of one district) of the caller's
     jurisdiction (aggregates only)."""
     from dajiuzhu.supervision.scorecard import scorecard as compute
@@ -412,7 +406,7 @@ class ComplaintsQuery(Schema):
     response={200: list[ComplaintOut], **ERRORS},
     openapi_extra={"x-personal-data": "complaint_list"},
 )
-def complaint_list(request: HttpRequest, filters: Query[ComplaintsQuery]):
+def complaint_list(request: ApiRequest, filters: Query[ComplaintsQuery]):
     """The caller's complaints queue (the competent district's; escalated and overdue first)."""
     rows = selectors.complaint_list(user=_user(request), status=filters.status, limit=filters.limit)
     return [ComplaintOut(**r.__dict__) for r in rows]
@@ -448,7 +442,7 @@ def _complaint_out(user: User, complaint_id: int) -> ComplaintDetailOut:
     response={200: ComplaintDetailOut, **ERRORS},
     openapi_extra=COMPLAINT,
 )
-def complaint_detail(request: HttpRequest, complaint_id: int):
+def complaint_detail(request: ApiRequest, complaint_id: int):
     """One complaint (never the reporter: see ``/reporter``)."""
     return _complaint_out(_user(request), complaint_id)
 
@@ -465,7 +459,7 @@ class ReporterOut(Schema):
     response={200: ReporterOut, **ERRORS},
     openapi_extra=COMPLAINT,
 )
-def complaint_reporter(request: HttpRequest, complaint_id: int):
+def complaint_reporter(request: ApiRequest, complaint_id: int):
     """The reporter's identity, for the supervisor handling the report only (audited)."""
     identity = selectors.complaint_reporter(user=_user(request), complaint_id=complaint_id)
     return ReporterOut(**identity.__dict__)
@@ -476,7 +470,7 @@ def complaint_reporter(request: HttpRequest, complaint_id: int):
     response={200: ComplaintDetailOut, **ERRORS},
     openapi_extra=COMPLAINT,
 )
-def complaint_take(request: HttpRequest, complaint_id: int):
+def complaint_take(request: ApiRequest, complaint_id: int):
     """A supervisor of the district takes the report (the city may take over escalated ones)."""
     from dajiuzhu.supervision.complaints import complaint_take as take
 
@@ -494,7 +488,7 @@ class ComplaintCloseIn(Schema):
     response={200: ComplaintDetailOut, **ERRORS},
     openapi_extra=COMPLAINT,
 )
-def complaint_close(request: HttpRequest, complaint_id: int, body: ComplaintCloseIn):
+def complaint_close(request: ApiRequest, complaint_id: int, body: ComplaintCloseIn):
     """The handler's written outcome closes the report (the reporter reads it by the code)."""
     from dajiuzhu.supervision.complaints import complaint_close as close
 
@@ -514,7 +508,7 @@ class ComplaintLinkIn(Schema):
     response={200: ComplaintDetailOut, **ERRORS},
     openapi_extra=COMPLAINT,
 )
-def complaint_link(request: HttpRequest, complaint_id: int, body: ComplaintLinkIn):
+def complaint_link(request: ApiRequest, complaint_id: int, body: ComplaintLinkIn):
     """The handler links the report to a case, a household or a fund finding of their scope."""
     from dajiuzhu.supervision.complaints import complaint_link as link
 

@@ -15,7 +15,10 @@ from django.db.models import Q
 from dajiuzhu.core.models import User
 from dajiuzhu.supervision.checks import CHECKS
 
-Check = models.TextChoices("Check", [(s.code, (s.code, s.label)) for s in CHECKS.values()])
+# django-stubs types only the functional API's plain names, not (value, label) pairs
+Check = models.TextChoices(  # type: ignore[call-overload]
+    "Check", [(s.code, (s.code, s.label)) for s in CHECKS.values()]
+)
 
 
 class Status(models.TextChoices):

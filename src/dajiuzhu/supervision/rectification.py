@@ -35,7 +35,8 @@ def _money(raw: object) -> Decimal:
             "追回金额应为金额(元,最多两位小数)",
             field="recovered_amount",
         ) from None
-    if not value.is_finite() or value < 0 or value.as_tuple().exponent < -2:
+    exponent = value.as_tuple().exponent  # an int for a finite value
+    if not value.is_finite() or value < 0 or (isinstance(exponent, int) and exponent < -2):
         raise ServiceError(
             "finding.recovered_amount",
             "追回金额应为金额(元,最多两位小数)",

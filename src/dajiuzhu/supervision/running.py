@@ -13,7 +13,7 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -27,8 +27,8 @@ from dajiuzhu.core.calendar import add_working_days
 from dajiuzhu.core.models import User
 from dajiuzhu.core.roles import Purpose, Role
 from dajiuzhu.core.services import ServiceError
-from dajiuzhu.exchange.contracts import get_contract
-from dajiuzhu.exchange.models import Batch, BatchStatus
+from dajiuzhu.exchange.models import Batch
+from dajiuzhu.exchange.retractions import retracted_batches, withdrawal_reason
 from dajiuzhu.supervision import parameters
 from dajiuzhu.supervision.checks import CHECK_CODES, CHECKS
 from dajiuzhu.supervision.checks.common import CheckContext
@@ -104,10 +104,10 @@ def compute(lake: Lake, *, month: str, codes: list[str]) -> dict[str, list[Found
     rows = {code: lake.to_rows(CHECKS[code].findings(ctx)) for code in codes}
     wanted = {r["person_key"] for found in rows.values() for r in found}
     where: dict[int, tuple[str, str]] = {}
-    if wanted:
-        hukou = lake.table("hukou").semi_join(lake.keys_table(wanted), "person_key")
-        for r in lake.to_rows(hukou.select("person_key", "household_no", "division_code")):
-            where[r["person_key"]] = (r["household_no"] or "", r["division_code"] or "")
+    if wanted:  # every finding is a payee's: their 户籍 homes are cached already
+        homes = ctx.payee_homes().semi_join(lake.keys_table(wanted), "person_key")
+        for r in lake.to_rows(homes):
+            where[r["person_key"]] = (r["home_no"] or "", r["division_code"] or "")
     results: dict[str, list[Found]] = {}
     for code in codes:
         spec = CHECKS[code]
@@ -199,24 +199,6 @@ def check_run(
     return RunReport(run=run, checks=summaries)
 
 
-def _retracted(datasets: Iterable[str]) -> list[dict[str, Any]]:
-    return list(
-        Batch.objects.filter(dataset__in=list(datasets), status=BatchStatus.RETRACTED)
-        .order_by("id")
-        .values("id", "dataset", "retracted_at", "retract_reason")
-    )
-
-
-def _reason(base: str, found_at: datetime, retracted: list[dict[str, Any]]) -> str:
-    parts = []
-    for b in retracted:
-        if b["retracted_at"] and b["retracted_at"] >= found_at:
-            title = get_contract(b["dataset"]).title
-            parts.append(f"数据批次#{b['id']}({title})已撤回:{b['retract_reason']}")
-    parts.append(base)
-    return ";".join(parts)[:500]
-
-
 def due_date_for(day: date) -> date:
     return add_working_days(day, parameters.rectification_days(day))
 
@@ -249,7 +231,7 @@ def _apply(
         spec = CHECKS[code]
         known = existing[code]
         found = {f.key: f for f in found_list}
-        retracted = _retracted(spec.datasets)
+        retracted = retracted_batches(spec.datasets)
         label = f"重新核查({timezone.localdate(now):%Y-%m-%d})时已不满足“{spec.label}”"
         counts = dict.fromkeys(
             ("created", "updated", "unchanged", "withdrawn", "reinstated", "basis_gone"), 0
@@ -260,7 +242,7 @@ def _apply(
             if f is None:
                 if old.status == Status.WITHDRAWN:
                     continue
-                why = _reason(f"{label}:{spec.no_longer}", old.found_at, retracted)
+                why = withdrawal_reason(f"{label}:{spec.no_longer}", old.found_at, retracted)
                 if old.status == Status.OPEN:
                     done = Finding.objects.filter(pk=old.pk, status=Status.OPEN).update(
                         status=Status.WITHDRAWN,

@@ -133,7 +133,7 @@ def decided_cases(quarter: str) -> tuple[dict[str, list[Key]], dict[Key, Decided
             case_id=c.pk,
             person_key=c.application.applicant.person_key,
             programme=c.programme,
-            decided_on=c.decided_on,
+            decided_on=c.decided_on or first,  # the filter above: never empty
             division_code=c.household.division_id,
             household_no=c.household.household_no,
             relative=c.relative_flag or c.household_id in related,

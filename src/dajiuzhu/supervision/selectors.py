@@ -628,7 +628,7 @@ def complaint_detail(*, user: User, complaint_id: int) -> ComplaintDetail:
         ).order_by("at")
     ]
     finding_label = ""
-    if c.finding_id:
+    if c.finding is not None:
         finding_label = f"{CHECKS[c.finding.check_code].label}({c.finding.month})#{c.finding_id}"
     detail = ComplaintDetail(
         complaint=c,
@@ -638,7 +638,7 @@ def complaint_detail(*, user: User, complaint_id: int) -> ComplaintDetail:
         is_handler=c.handler_id == user.pk,
         can_take=can_take,
         case_label=f"案件#{c.case_id}" if c.case_id else "",
-        household_no=c.household.household_no if c.household_id else "",
+        household_no=c.household.household_no if c.household is not None else "",
         finding_label=finding_label,
         history=history,
     )
@@ -677,7 +677,7 @@ def complaint_reporter(*, user: User, complaint_id: int) -> ReporterIdentity:
         else ""
     )
     account = ""
-    if c.reporter_id and c.reporter.phone_enc:
+    if c.reporter is not None and c.reporter.phone_enc:
         account = crypto.decrypt(c.reporter.phone_enc, field="user.phone")
     audit_record(
         actor=user,

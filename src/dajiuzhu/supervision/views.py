@@ -18,6 +18,7 @@ from dajiuzhu.supervision.access import RECTIFY_ROLES, access_finding_by_id, acc
 from dajiuzhu.supervision.models import Check, FindingCode, SampleStatus, Status
 from dajiuzhu.web.decorators import staff_page
 from dajiuzhu.web.marks import no_personal_data, shows_personal_data
+from dajiuzhu.web.requests import AuthedRequest
 
 RESOLUTION_CHOICES = [
     (Status.CONFIRMED, "确认违规:追回资金并停发"),
@@ -29,7 +30,7 @@ RESOLUTION_CHOICES = [
 @shows_personal_data("finding_list")
 @require_GET
 @staff_page
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: AuthedRequest) -> HttpResponse:
     filters = selectors.Filters.parse(request.GET)
     try:
         page = max(1, int(request.GET.get("page") or 1))
@@ -39,7 +40,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     rows, total = selectors.finding_list(
         user=request.user, filters=filters, limit=size, offset=(page - 1) * size
     )
-    query = {k: v for k, v in request.GET.items() if k != "page"}
+    query = {k: str(v) for k, v in request.GET.items() if k != "page"}
     return render(
         request,
         "supervision/queue.html",
@@ -59,7 +60,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 @shows_personal_data("finding")
 @require_GET
 @staff_page
-def detail(request: HttpRequest, finding_id: int) -> HttpResponse:
+def detail(request: AuthedRequest, finding_id: int) -> HttpResponse:
     d = selectors.finding_detail(user=request.user, finding_id=finding_id)
     return render(
         request,
@@ -71,7 +72,7 @@ def detail(request: HttpRequest, finding_id: int) -> HttpResponse:
 @shows_personal_data("finding")
 @require_POST
 @staff_page
-def rectify(request: HttpRequest, finding_id: int) -> HttpResponse:
+def rectify(request: AuthedRequest, finding_id: int) -> HttpResponse:
     access_finding_by_id(request.user, finding_id)  # scope first: out of scope is a 404
     try:
         rectification.finding_rectify(
@@ -96,7 +97,7 @@ def rectify(request: HttpRequest, finding_id: int) -> HttpResponse:
 @shows_personal_data("sample_list")
 @require_GET
 @staff_page
-def samples(request: HttpRequest) -> HttpResponse:
+def samples(request: AuthedRequest) -> HttpResponse:
     quarter = (request.GET.get("quarter") or "").strip().upper()[:6]
     rows = selectors.sample_list(user=request.user, quarter=quarter)
     return render(request, "supervision/samples.html", {"rows": rows, "quarter": quarter})
@@ -105,7 +106,7 @@ def samples(request: HttpRequest) -> HttpResponse:
 @shows_personal_data("sample")
 @require_GET
 @staff_page
-def sample(request: HttpRequest, case_id: int) -> HttpResponse:
+def sample(request: AuthedRequest, case_id: int) -> HttpResponse:
     d = selectors.sample_detail(user=request.user, case_id=case_id)
     user = request.user
     return render(
@@ -122,7 +123,7 @@ def sample(request: HttpRequest, case_id: int) -> HttpResponse:
     )
 
 
-def _sample_write(request: HttpRequest, case_id: int, write, done: str) -> HttpResponse:
+def _sample_write(request: AuthedRequest, case_id: int, write, done: str) -> HttpResponse:
     access_sample_by_id(request.user, case_id)  # scope first: out of scope is a 404
     try:
         write()
@@ -136,7 +137,7 @@ def _sample_write(request: HttpRequest, case_id: int, write, done: str) -> HttpR
 @shows_personal_data("sample")
 @require_POST
 @staff_page
-def sample_assess(request: HttpRequest, case_id: int) -> HttpResponse:
+def sample_assess(request: AuthedRequest, case_id: int) -> HttpResponse:
     return _sample_write(
         request,
         case_id,
@@ -153,7 +154,7 @@ def sample_assess(request: HttpRequest, case_id: int) -> HttpResponse:
 @shows_personal_data("sample")
 @require_POST
 @staff_page
-def sample_rectify(request: HttpRequest, case_id: int) -> HttpResponse:
+def sample_rectify(request: AuthedRequest, case_id: int) -> HttpResponse:
     return _sample_write(
         request,
         case_id,
@@ -174,7 +175,7 @@ def _scorecard_params(request: HttpRequest) -> tuple[str, str, str]:
 @no_personal_data
 @require_GET
 @staff_page
-def scorecard_page(request: HttpRequest) -> HttpResponse:
+def scorecard_page(request: AuthedRequest) -> HttpResponse:
     """City → district → town: the month's figures, charts, links to the records behind each
     figure, the XLSX export and the monthly 通报."""
     from dajiuzhu.supervision.charts import bar_chart
@@ -225,7 +226,7 @@ def scorecard_page(request: HttpRequest) -> HttpResponse:
 @no_personal_data
 @require_GET
 @staff_page
-def scorecard_behind(request: HttpRequest) -> HttpResponse:
+def scorecard_behind(request: AuthedRequest) -> HttpResponse:
     """The records behind one figure (ids, dates and codes; each record's own page, where the
     viewer may open it, names the people)."""
     from dajiuzhu.supervision.scorecard import behind
@@ -251,7 +252,7 @@ def scorecard_behind(request: HttpRequest) -> HttpResponse:
 @no_personal_data
 @require_GET
 @staff_page
-def scorecard_xlsx(request: HttpRequest) -> HttpResponse:
+def scorecard_xlsx(request: AuthedRequest) -> HttpResponse:
     from dajiuzhu.supervision.exports import scorecard_xlsx as to_xlsx
     from dajiuzhu.supervision.scorecard import scorecard
 
@@ -273,7 +274,7 @@ def scorecard_xlsx(request: HttpRequest) -> HttpResponse:
 @no_personal_data
 @require_GET
 @staff_page
-def notice_download(request: HttpRequest, month: str) -> HttpResponse:
+def notice_download(request: AuthedRequest, month: str) -> HttpResponse:
     from django.http import Http404
 
     from dajiuzhu.core.access import require_role
@@ -292,7 +293,7 @@ def notice_download(request: HttpRequest, month: str) -> HttpResponse:
 @no_personal_data
 @require_POST
 @staff_page
-def notice_generate(request: HttpRequest) -> HttpResponse:
+def notice_generate(request: AuthedRequest) -> HttpResponse:
     """Make (or make again) a month's 通报 now; the worker makes last month's on the 3rd."""
     from dajiuzhu.core.access import require_role
     from dajiuzhu.supervision.models import Trigger
@@ -420,7 +421,7 @@ def complaint_portal(request: HttpRequest) -> HttpResponse:
 @shows_personal_data("complaint_list")
 @require_GET
 @staff_page
-def complaints(request: HttpRequest) -> HttpResponse:
+def complaints(request: AuthedRequest) -> HttpResponse:
     from dajiuzhu.supervision.models import ComplaintStatus
 
     status = (request.GET.get("status") or "").strip()[:12]
@@ -436,7 +437,7 @@ def complaints(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _complaint_page(request: HttpRequest, complaint_id: int, **extra) -> HttpResponse:
+def _complaint_page(request: AuthedRequest, complaint_id: int, **extra) -> HttpResponse:
     d = selectors.complaint_detail(user=request.user, complaint_id=complaint_id)
     return render(request, "supervision/complaint.html", {"d": d, "c": d.complaint, **extra})
 
@@ -444,14 +445,14 @@ def _complaint_page(request: HttpRequest, complaint_id: int, **extra) -> HttpRes
 @shows_personal_data("complaint")
 @require_GET
 @staff_page
-def complaint(request: HttpRequest, complaint_id: int) -> HttpResponse:
+def complaint(request: AuthedRequest, complaint_id: int) -> HttpResponse:
     return _complaint_page(request, complaint_id)
 
 
 @shows_personal_data("complaint")
 @require_POST
 @staff_page
-def complaint_reporter(request: HttpRequest, complaint_id: int) -> HttpResponse:
+def complaint_reporter(request: AuthedRequest, complaint_id: int) -> HttpResponse:
     """The reporter's identity, for the handler only (audited; shown on this answer only)."""
     try:
         identity = selectors.complaint_reporter(user=request.user, complaint_id=complaint_id)
@@ -471,7 +472,7 @@ def _int_or_none(value: str | None) -> int | None:
 @shows_personal_data("complaint")
 @require_POST
 @staff_page
-def complaint_act(request: HttpRequest, complaint_id: int, action: str) -> HttpResponse:
+def complaint_act(request: AuthedRequest, complaint_id: int, action: str) -> HttpResponse:
     from django.http import Http404
 
     from dajiuzhu.supervision import complaints as writes

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from dajiuzhu.synth import figures
+
+if TYPE_CHECKING:
+    import duckdb
 
 # Early-warning targets for the full city (5,000,000 persons), per year: the seed's 3,944
 # MED_RETURN and 6,563 MED_FALL warnings over about two years.
@@ -241,6 +245,13 @@ def measure(out_dir: Path, year: int) -> dict[str, float | int]:
             ],
         )
         con.execute(_PREPARE)
-        return {name: con.execute(sql).fetchone()[0] for name, sql in _QUERIES.items()}
+        return {name: _one(con, sql) for name, sql in _QUERIES.items()}
     finally:
         con.close()
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
+    row = con.execute(sql).fetchone()
+    if row is None:  # an aggregate always answers one row
+        raise RuntimeError(f"no row from {sql!r}")
+    return row[0]

@@ -7,13 +7,14 @@ Faker is used only for its word lists; nothing here calls Faker per person.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from faker.providers.person.zh_CN import Provider as _ZhPerson
 
 
 @lru_cache(maxsize=1)
-def person_name_pools() -> dict[str, object]:
+def person_name_pools() -> dict[str, Any]:
     """Last names with Faker's weights (normalised) and the male/female first names."""
     last = list(_ZhPerson.last_names.keys())
     weights = np.array(list(_ZhPerson.last_names.values()), dtype=np.float64)

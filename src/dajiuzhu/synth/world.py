@@ -75,9 +75,9 @@ class World:
     jan1: int = 0  # day number of year-01-01
     y0: int = 0  # first year of the 24-month window (year - 1)
     month_days: np.ndarray = field(default_factory=lambda: np.zeros(0))  # 25 month starts
-    months: pa.Array | None = None  # 24 'YYYY-MM'
+    months: pa.Array = field(init=False)  # 24 'YYYY-MM'
     standard: float = 0.0  # 低保 standard for December of year
-    figures: Figures | None = None  # the policy figures of December of year
+    figures: Figures = field(init=False)  # the policy figures of December of year
     di_prev: float = 0.0  # disposable income of year - 1
     district_codes: np.ndarray = field(default_factory=lambda: np.zeros(0))
     district_names: list[str] = field(default_factory=list)
@@ -90,24 +90,24 @@ class World:
     comm_town: np.ndarray = field(default_factory=lambda: np.zeros(0))
     comm_village: np.ndarray = field(default_factory=lambda: np.zeros(0))
     comm_cum: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    estates: pa.Array | None = None  # 3 per community
-    roads: pa.Array | None = None  # 3 per community
-    comm_prefix: pa.Array | None = None  # 常州市XX区XX街道XX社区
-    town_prefix: pa.Array | None = None  # 常州市XX区XX镇
-    last_names: pa.Array | None = None
+    estates: pa.Array = field(init=False)  # 3 per community
+    roads: pa.Array = field(init=False)  # 3 per community
+    comm_prefix: pa.Array = field(init=False)  # 常州市XX区XX街道XX社区
+    town_prefix: pa.Array = field(init=False)  # 常州市XX区XX镇
+    last_names: pa.Array = field(init=False)
     last_p: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    first_male: pa.Array | None = None
-    first_female: pa.Array | None = None
-    employer_codes: pa.Array | None = None
+    first_male: pa.Array = field(init=False)
+    first_female: pa.Array = field(init=False)
+    employer_codes: pa.Array = field(init=False)
     employer_start: np.ndarray = field(default_factory=lambda: np.zeros(0))
     employer_count: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    hospital_codes: pa.Array | None = None
+    hospital_codes: pa.Array = field(init=False)
     hospital_start: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per district
     hospital_count: np.ndarray = field(default_factory=lambda: np.zeros(0))
     health_center: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per town
     pharmacy_start: np.ndarray = field(default_factory=lambda: np.zeros(0))
     pharmacy_count: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    bank_codes: pa.Array | None = None
+    bank_codes: pa.Array = field(init=False)
     bank_p: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def communities_csv(self) -> str:

@@ -4,24 +4,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
-from dajiuzhu.core.access import AccessDenied
 from dajiuzhu.core.apiauth import session_auth
-from dajiuzhu.core.models import User
 from dajiuzhu.core.roles import Purpose
 from dajiuzhu.core.schemas import ErrorOut
 from dajiuzhu.verification import selectors, services
+from dajiuzhu.web.requests import ApiRequest
+from dajiuzhu.web.requests import api_user as _user
 
 router = Router(tags=["家庭经济状况核对"], auth=session_auth)
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
-
-
-def _user(request: HttpRequest) -> User:
-    if not isinstance(request.auth, User):
-        raise AccessDenied
-    return request.auth
 
 
 class CheckIn(Schema):
@@ -72,7 +65,7 @@ def _report_out(r) -> ReportOut:
     response={201: ReportOut, **ERRORS},
     openapi_extra={"x-personal-data": "household"},
 )
-def check(request: HttpRequest, household_id: int, payload: CheckIn):
+def check(request: ApiRequest, household_id: int, payload: CheckIn):
     """Run the check (核对) for a month; refused unless every adult member has a valid signed
     authorisation. The report lists sources, values used, results and each rule's conditions.
     Members are referenced by their registry id (names via the household file)."""
@@ -90,7 +83,7 @@ def check(request: HttpRequest, household_id: int, payload: CheckIn):
     response={200: ReportOut, **ERRORS},
     openapi_extra={"x-personal-data": "report"},
 )
-def report(request: HttpRequest, report_id: int):
+def report(request: ApiRequest, report_id: int):
     return _report_out(
         selectors.report_get(user=_user(request), report_id=report_id, purpose=Purpose.VERIFICATION)
     )
@@ -101,7 +94,7 @@ def report(request: HttpRequest, report_id: int):
     response={201: AuthorisationOut, **ERRORS},
     openapi_extra={"x-personal-data": "person"},
 )
-def authorise(request: HttpRequest, person_id: int, payload: AuthorisationIn):
+def authorise(request: ApiRequest, person_id: int, payload: AuthorisationIn):
     """Record a member's signed authorisation (授权书)."""
     a = services.authorisation_record(
         actor=_user(request),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from django.utils import timezone
@@ -70,7 +71,7 @@ def month_gaps(sources: list[dict], month: str) -> dict[str, tuple[str, str]]:
 # Which inputs each source provides, and the two ends of what the missing data could hold:
 # a condition (or result) is determined only if it comes out the same at both ends and for
 # each source at its other end.
-PERSON_SOURCES = {
+PERSON_SOURCES: dict[str, dict[str, tuple[Any, Any]]] = {
     "wages": {"wage_income": (0.0, 1e6), "has_able_supporter": (False, True)},
     "pensions": {"other_income": (0.0, 1e6), "exempt_income": (0.0, 1e6)},
     "disability_certificates": {
@@ -81,7 +82,7 @@ PERSON_SOURCES = {
     "medical_claims": {"has_serious_illness": (False, True)},
     "assistance_recipients": {"income_exemption_eligible": (False, True)},
 }
-HOUSEHOLD_SOURCES = {
+HOUSEHOLD_SOURCES: dict[str, dict[str, tuple[Any, Any]]] = {
     "deposits": {"financial_assets": (0.0, 1e9)},
     "vehicles": {"non_exempt_vehicles": (0, 9)},
     "real_estate": {"extra_residential_units": (0, 9)},

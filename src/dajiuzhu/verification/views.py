@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
@@ -16,6 +16,7 @@ from dajiuzhu.verification.render import STATUS
 from dajiuzhu.web.decorators import staff_page
 from dajiuzhu.web.forms import posted_id
 from dajiuzhu.web.marks import shows_personal_data
+from dajiuzhu.web.requests import AuthedRequest
 
 
 def _default_month() -> str:
@@ -34,7 +35,7 @@ def _latest_month() -> str:
 
 @shows_personal_data("household_list")
 @staff_page
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedRequest) -> HttpResponse:
     """Find the household to check (by 户号, name or ID number, sent in the body)."""
     query = request.POST.get("q", "")[:50] if request.method == "POST" else ""
     rows = (
@@ -47,7 +48,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @shows_personal_data("household")
 @staff_page
-def household(request: HttpRequest, household_id: int) -> HttpResponse:
+def household(request: AuthedRequest, household_id: int) -> HttpResponse:
     """Members, their authorisations, past reports; record an authorisation; run a check."""
     user = request.user
     if request.method == "POST" and request.POST.get("action") == "authorise":
@@ -92,7 +93,7 @@ def household(request: HttpRequest, household_id: int) -> HttpResponse:
     )
 
 
-def _authorise(request: HttpRequest, household) -> None:
+def _authorise(request: AuthedRequest, household) -> None:
     """Record a member's authorisation from the form; a person who is not a current member of
     this household (a missing or foreign id) or a bad date gets a message."""
     person_id = posted_id(request, "person")
@@ -120,7 +121,7 @@ def _authorise(request: HttpRequest, household) -> None:
         messages.success(request, "授权书已登记")
 
 
-def _report_context(request: HttpRequest, report_id: int) -> dict:
+def _report_context(request: AuthedRequest, report_id: int) -> dict:
     """The report with every figure as words: names, conditions, disabilities, local times."""
     r = selectors.report_get(user=request.user, report_id=report_id, purpose=Purpose.VERIFICATION)
     labels = selectors.member_labels(user=request.user, report=r)
@@ -206,13 +207,13 @@ def _report_context(request: HttpRequest, report_id: int) -> dict:
 
 @shows_personal_data("report")
 @staff_page
-def report(request: HttpRequest, report_id: int) -> HttpResponse:
+def report(request: AuthedRequest, report_id: int) -> HttpResponse:
     return render(request, "verification/report.html", _report_context(request, report_id))
 
 
 @shows_personal_data("report")
 @staff_page
-def report_pdf(request: HttpRequest, report_id: int) -> HttpResponse:
+def report_pdf(request: AuthedRequest, report_id: int) -> HttpResponse:
     """The report as a PDF (the same content as the page)."""
     context = _report_context(request, report_id)
     try:

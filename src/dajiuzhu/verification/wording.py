@@ -90,7 +90,7 @@ def local_time(value: str | datetime | None) -> str:
         try:
             value = datetime.fromisoformat(value)
         except ValueError:
-            return value
+            return str(value)
     if timezone.is_naive(value):
         value = timezone.make_aware(value, UTC)
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")

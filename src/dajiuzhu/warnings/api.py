@@ -7,27 +7,20 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from dajiuzhu.core.access import AccessDenied
 from dajiuzhu.core.apiauth import session_auth
-from dajiuzhu.core.models import User
 from dajiuzhu.core.schemas import ErrorOut
 from dajiuzhu.warnings import selectors, services
 from dajiuzhu.warnings.models import Outcome, Warning
+from dajiuzhu.web.requests import ApiRequest
+from dajiuzhu.web.requests import api_user as _user
 
 router = Router(tags=["主动预警"], auth=session_auth)
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 LIST = {"x-personal-data": "warning_list"}
 ONE = {"x-personal-data": "warning"}
 NONE = {"x-personal-data": "none"}
-
-
-def _user(request: HttpRequest) -> User:
-    if not isinstance(request.auth, User):
-        raise AccessDenied
-    return request.auth
 
 
 def _plain(value: Any) -> Any:
@@ -99,7 +92,7 @@ class QueueQuery(Schema):
 
 
 @router.get("/warnings", response={200: list[WarningOut], **ERRORS}, openapi_extra=LIST)
-def warning_list(request: HttpRequest, filters: Query[QueueQuery]):
+def warning_list(request: ApiRequest, filters: Query[QueueQuery]):
     """The caller's queue (their jurisdiction, or warnings assigned to them)."""
     user = _user(request)
     parsed = selectors.QueueFilters.parse(
@@ -156,7 +149,7 @@ def _stat(r: selectors.StatRow) -> StatRowOut:
 
 
 @router.get("/warnings/stats", response={200: StatsOut, **ERRORS}, openapi_extra=NONE)
-def warning_stats(request: HttpRequest, year: int | None = None, rule: str = ""):
+def warning_stats(request: ApiRequest, year: int | None = None, rule: str = ""):
     """Counts per rule, town and month within the caller's jurisdiction (no personal data)."""
     stats = selectors.warning_stats(user=_user(request), year=year, rule=rule.upper())
     return StatsOut(
@@ -210,7 +203,7 @@ def _detail_out(d: selectors.WarningDetail) -> WarningDetailOut:
         due_date=w.due_date,
         overdue=d.overdue,
         escalated=w.escalated,
-        town=w.town.name if w.town_id else "",
+        town=w.town.name if w.town is not None else "",
         community=w.division_code if len(w.division_code) > 9 else "",
         household_no=w.household_no,
         person_name=d.person_name,
@@ -249,7 +242,7 @@ def _detail_out(d: selectors.WarningDetail) -> WarningDetailOut:
 
 
 @router.get("/warnings/{warning_id}", response={200: WarningDetailOut, **ERRORS}, openapi_extra=ONE)
-def warning_detail(request: HttpRequest, warning_id: int):
+def warning_detail(request: ApiRequest, warning_id: int):
     """One warning with its evidence, the household's members and current assistance."""
     return _detail_out(selectors.warning_detail(user=_user(request), warning_id=warning_id))
 
@@ -278,7 +271,7 @@ def _changed(w: Warning) -> ChangedOut:
 @router.post(
     "/warnings/{warning_id}/assign", response={200: ChangedOut, **ERRORS}, openapi_extra=ONE
 )
-def warning_assign(request: HttpRequest, warning_id: int, body: AssignIn):
+def warning_assign(request: ApiRequest, warning_id: int, body: AssignIn):
     """Send the warning to a grid or community worker of its town."""
     w = services.warning_assign(
         actor=_user(request), warning_id=warning_id, assignee_id=body.assignee
@@ -289,7 +282,7 @@ def warning_assign(request: HttpRequest, warning_id: int, body: AssignIn):
 @router.post(
     "/warnings/{warning_id}/outcome", response={200: ChangedOut, **ERRORS}, openapi_extra=ONE
 )
-def warning_outcome(request: HttpRequest, warning_id: int, body: OutcomeIn):
+def warning_outcome(request: ApiRequest, warning_id: int, body: OutcomeIn):
     """The visit's outcome, with notes (and the programme when helped to apply)."""
     w = services.warning_record_outcome(
         actor=_user(request),
@@ -304,6 +297,6 @@ def warning_outcome(request: HttpRequest, warning_id: int, body: OutcomeIn):
 @router.post(
     "/warnings/{warning_id}/close", response={200: ChangedOut, **ERRORS}, openapi_extra=ONE
 )
-def warning_close(request: HttpRequest, warning_id: int):
+def warning_close(request: ApiRequest, warning_id: int):
     """Close an investigated warning (town staff)."""
     return _changed(services.warning_close(actor=_user(request), warning_id=warning_id))

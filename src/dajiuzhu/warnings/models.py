@@ -17,7 +17,10 @@ from dajiuzhu.warnings.rules import RULES
 
 # The rules' codes and names, from their declarations (a new rule needs a migration for the
 # choices: ``makemigrations warnings``).
-Rule = models.TextChoices("Rule", [(s.code, (s.code, s.label)) for s in RULES.values()])
+# (django-stubs types only the functional API's plain names, not (value, label) pairs)
+Rule = models.TextChoices(  # type: ignore[call-overload]
+    "Rule", [(s.code, (s.code, s.label)) for s in RULES.values()]
+)
 
 
 class Status(models.TextChoices):

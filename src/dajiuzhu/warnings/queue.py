@@ -158,7 +158,7 @@ def _rows(user: User, warnings: list[Warning]) -> list[WarningRow]:
                 due_date=w.due_date,
                 overdue=is_overdue(w, today),
                 escalated=w.escalated,
-                town=w.town.name if w.town_id else "(未能分派)",
+                town=w.town.name if w.town is not None else "(未能分派)",
                 community=w.division_code if len(w.division_code) > 9 else "",
                 household_no=w.household_no,
                 person_name=person.name if person else UNKNOWN_PERSON,

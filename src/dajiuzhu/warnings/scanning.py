@@ -30,8 +30,8 @@ from dajiuzhu.core.errors import ServiceError
 from dajiuzhu.core.models import Division, DivisionLevel, User
 from dajiuzhu.core.roles import Purpose, Role
 from dajiuzhu.exchange import lake as lake_files
-from dajiuzhu.exchange.contracts import get_contract
-from dajiuzhu.exchange.models import Batch, BatchStatus
+from dajiuzhu.exchange.models import Batch
+from dajiuzhu.exchange.retractions import retracted_batches, withdrawal_reason
 from dajiuzhu.exchange.validation import q
 from dajiuzhu.warnings import scan
 from dajiuzhu.warnings.models import (
@@ -117,24 +117,6 @@ def _existing(code: str, year: int, persons: set[int] | None) -> dict[scan.Key, 
             continue
         found[(key, ref)] = _Known(pk, status, note, fingerprint)
     return found
-
-
-def _retracted(datasets: Iterable[str]) -> list[dict[str, Any]]:
-    return list(
-        Batch.objects.filter(dataset__in=list(datasets), status=BatchStatus.RETRACTED)
-        .order_by("id")
-        .values("id", "dataset", "retracted_at", "retract_reason")
-    )
-
-
-def _reason(base: str, pushed_at: datetime, retracted: list[dict[str, Any]]) -> str:
-    parts = []
-    for b in retracted:
-        if b["retracted_at"] and b["retracted_at"] >= pushed_at:
-            title = get_contract(b["dataset"]).title
-            parts.append(f"数据批次#{b['id']}({title})已撤回:{b['retract_reason']}")
-    parts.append(base)
-    return ";".join(parts)[:500]
 
 
 def scan_run(
@@ -316,7 +298,7 @@ def _apply_rule(
     spec = RULES[result.rule]
     counts = _Counts(found=len(result.findings))
     found = {f.key: f for f in result.findings}
-    retracted = _retracted(spec.datasets)
+    retracted = retracted_batches(spec.datasets)
     label = f"重新扫描({timezone.localdate(now):%Y-%m-%d})时已不满足“{spec.label}”规则"
 
     def values(f: scan.Finding) -> dict[str, Any]:
@@ -339,7 +321,7 @@ def _apply_rule(
         if f is None:
             if w.status == Status.WITHDRAWN:
                 continue
-            why = _reason(
+            why = withdrawal_reason(
                 f"{label}:{reasons.get(key, '依据数据已变化')}", pushed_at[w.pk], retracted
             )
             if w.status == Status.PUSHED:

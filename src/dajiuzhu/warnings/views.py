@@ -20,12 +20,13 @@ from dajiuzhu.warnings.models import Outcome, Rule, Status
 from dajiuzhu.warnings.programmes import programmes
 from dajiuzhu.web.decorators import staff_page
 from dajiuzhu.web.marks import no_personal_data, shows_personal_data
+from dajiuzhu.web.requests import AuthedRequest
 
 
 @shows_personal_data("warning_list")
 @require_GET
 @staff_page
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: AuthedRequest) -> HttpResponse:
     """The town's (or district's) queue with filters by rule, status, age and community."""
     user = request.user
     filters = selectors.QueueFilters.parse(request.GET)
@@ -37,7 +38,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     rows, total = selectors.warning_list(
         user=user, filters=filters, limit=size, offset=(page - 1) * size
     )
-    query = {k: v for k, v in request.GET.items() if k != "page"}
+    query = {k: str(v) for k, v in request.GET.items() if k != "page"}
     return render(
         request,
         "warnings/queue.html",
@@ -60,7 +61,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 @shows_personal_data("warning_list")
 @require_GET
 @staff_page
-def tasks(request: HttpRequest) -> HttpResponse:
+def tasks(request: AuthedRequest) -> HttpResponse:
     """The grid worker's task list (mobile): visit, then record the outcome with notes."""
     cards = selectors.task_list(user=request.user)
     return render(
@@ -78,7 +79,7 @@ def tasks(request: HttpRequest) -> HttpResponse:
 @shows_personal_data("warning")
 @require_GET
 @staff_page
-def detail(request: HttpRequest, warning_id: int) -> HttpResponse:
+def detail(request: AuthedRequest, warning_id: int) -> HttpResponse:
     d = selectors.warning_detail(user=request.user, warning_id=warning_id)
     chart = ""
     if d.monthly:
@@ -105,7 +106,7 @@ def _back(request: HttpRequest, warning_id: int) -> HttpResponse:
 
 
 def _act(
-    request: HttpRequest, warning_id: int, write: Callable[[], object], done: str
+    request: AuthedRequest, warning_id: int, write: Callable[[], object], done: str
 ) -> HttpResponse:
     """One action on a warning: its scope is checked first, then the service writes; a refusal
     becomes the page's message and the form goes back to the warning."""
@@ -122,7 +123,7 @@ def _act(
 @shows_personal_data("warning")
 @require_POST
 @staff_page
-def assign(request: HttpRequest, warning_id: int) -> HttpResponse:
+def assign(request: AuthedRequest, warning_id: int) -> HttpResponse:
     try:
         assignee = int(request.POST.get("assignee") or 0)
     except ValueError:
@@ -140,7 +141,7 @@ def assign(request: HttpRequest, warning_id: int) -> HttpResponse:
 @shows_personal_data("warning")
 @require_POST
 @staff_page
-def outcome(request: HttpRequest, warning_id: int) -> HttpResponse:
+def outcome(request: AuthedRequest, warning_id: int) -> HttpResponse:
     return _act(
         request,
         warning_id,
@@ -158,7 +159,7 @@ def outcome(request: HttpRequest, warning_id: int) -> HttpResponse:
 @shows_personal_data("warning")
 @require_POST
 @staff_page
-def close(request: HttpRequest, warning_id: int) -> HttpResponse:
+def close(request: AuthedRequest, warning_id: int) -> HttpResponse:
     return _act(
         request,
         warning_id,
@@ -167,7 +168,7 @@ def close(request: HttpRequest, warning_id: int) -> HttpResponse:
     )
 
 
-def _year(request: HttpRequest) -> int | None:
+def _year(request: AuthedRequest) -> int | None:
     """The year asked for; by default the latest year that has warnings (else this year)."""
     value = (request.GET.get("year") or "").strip()
     if value == "all":
@@ -180,7 +181,7 @@ def _year(request: HttpRequest) -> int | None:
 @no_personal_data
 @require_GET
 @staff_page
-def stats(request: HttpRequest) -> HttpResponse:
+def stats(request: AuthedRequest) -> HttpResponse:
     """Dashboard: per rule, town and month; precision per rule."""
     year = _year(request)
     rule = (request.GET.get("rule") or "").upper()
@@ -211,7 +212,7 @@ def stats(request: HttpRequest) -> HttpResponse:
 @no_personal_data
 @require_GET
 @staff_page
-def stats_xlsx(request: HttpRequest) -> HttpResponse:
+def stats_xlsx(request: AuthedRequest) -> HttpResponse:
     year = _year(request)
     rule = (request.GET.get("rule") or "").upper()
     s = selectors.warning_stats(user=request.user, year=year, rule=rule)

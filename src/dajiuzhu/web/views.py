@@ -19,6 +19,7 @@ from dajiuzhu.core.access import is_staff_user
 from dajiuzhu.core.errors import ServiceError
 from dajiuzhu.core.idnumber import InvalidPhone
 from dajiuzhu.web.marks import no_personal_data
+from dajiuzhu.web.requests import AuthedRequest
 
 log = logging.getLogger("dajiuzhu.web")
 
@@ -65,7 +66,7 @@ def staff_logout(request: HttpRequest) -> HttpResponse:
 
 @no_personal_data
 @login_required
-def workbench(request: HttpRequest) -> HttpResponse:
+def workbench(request: AuthedRequest) -> HttpResponse:
     if not is_staff_user(request.user):
         return redirect("web:portal")
     return render(request, "web/workbench.html")
