@@ -19,7 +19,9 @@ delete it at the end:
 computed on the lake and recorded, as `dajiuzhu supervision check --month M` does): the first
 run records every finding, the `--repeat` further runs find them unchanged. Python modules are
 loaded before timing (as in the long-running worker that runs the monthly check). Each run's
-ratio is its time over the mean of the baselines just before and after it. `spark` computes
+ratio is its time over the mean of the baselines just before and after it; the household
+lookup every household check needs (payees' 户籍 households, then their members) is timed alone
+in bare SQL as the floor. `spark` computes
 the seven checks on DuckDB and on Spark (`local[2]`) and compares the findings one by one.
 """
 
