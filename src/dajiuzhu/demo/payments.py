@@ -35,15 +35,44 @@ AMOUNTS = ("535.00", "820.00", "1070.00", "1284.00", "1605.00", "2140.00")
 PER_DISTRICT = 40
 
 
+def _asset_holders() -> set[int]:
+    """Persons (person_key) the fund checks would flag on sight: a car or truck held, a role
+    in an active business, or more than one residential property. A demo whose paid
+    households mostly own cars would make every payment a finding."""
+    from dajiuzhu.analytics import open_lake
+
+    out: set[int] = set()
+    with open_lake("duckdb", threads=1, memory_limit="256MB") as lake:
+        v = lake.table("vehicles")
+        b = lake.table("businesses")
+        r = lake.table("real_estate")
+        homes = r.filter(r.usage == "residential", r.status == "held")
+        for expr in (
+            v.filter(v.vehicle_type.isin(("car", "truck")), v.status == "held").select(
+                "person_key"
+            ),
+            b.filter(b.status == "active").select("person_key"),
+            homes.group_by("person_key")
+            .aggregate(n=homes.property_id.nunique())
+            .filter(lambda t: t.n > 1)
+            .select("person_key"),
+        ):
+            out |= {row["person_key"] for row in lake.to_rows(expr)}
+    return out
+
+
 def _payees(district: str, limit: int) -> list[tuple[Household, Person]]:
     """Households from the end of the district's list (the other demos take the first ones),
-    none with an application of the cases demo."""
+    none with an application of the cases demo; households whose members hold what the fund
+    checks look for come last (a few are paid all the same, so that the checks find them)."""
     taken = Application.objects.values("household_id")
-    out = []
+    holders = _asset_holders()
+    clean: list[tuple[Household, Person]] = []
+    flagged: list[tuple[Household, Person]] = []
     for household in (
         Household.objects.filter(division__code__startswith=district)
         .exclude(pk__in=taken)
-        .order_by("-household_no")[: limit * 3]
+        .order_by("-household_no")[: limit * 6]
     ):
         members = [
             m.person
@@ -51,11 +80,14 @@ def _payees(district: str, limit: int) -> list[tuple[Household, Person]]:
             .select_related("person")
             .order_by("start_date", "pk")
         ]
-        if members and all(p.status == "normal" for p in members):
-            out.append((household, members[0]))
-        if len(out) == limit:
+        if not members or any(p.status != "normal" for p in members):
+            continue
+        pick = (household, members[0])
+        (flagged if any(p.person_key in holders for p in members) else clean).append(pick)
+        if len(clean) == limit:
             break
-    return out
+    few = max(1, limit // 10)  # about one in ten paid households gives the checks a finding
+    return (clean[: limit - few] + flagged[:few] + clean[limit - few :])[:limit]
 
 
 def _approved(household: Household, person: Person, programme: str, amount: str, start: str):
