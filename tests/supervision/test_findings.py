@@ -211,3 +211,9 @@ def test_the_export_writes_the_specified_csv(checked, tmp_path, capsys):
     assert (out.stat().st_mode & 0o777) == 0o600
     assert AuditEvent.objects.filter(action="supervision.findings.export").count() == 1
     assert main(["supervision", "findings", "export", "--month", "2024-3", "--out", str(out)]) == 2
+
+
+def test_the_sections_own_address_leads_to_the_findings_queue(db):
+    supervisor = make_user("tn_supervisor", Role.SUPERVISOR, "320402")
+    answer = client_for(supervisor).get("/work/supervision/")
+    assert answer.status_code == 302 and answer["Location"] == "/work/supervision/findings/"

@@ -1,9 +1,17 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from dajiuzhu.supervision import views
+from dajiuzhu.web.marks import no_personal_data
 
 app_name = "supervision"
 urlpatterns = [
+    # the section's own address leads to its first page (the findings queue)
+    path(
+        "work/supervision/",
+        no_personal_data(RedirectView.as_view(pattern_name="supervision:queue")),
+        name="home",
+    ),
     path("work/supervision/findings/", views.queue, name="queue"),
     path("work/supervision/findings/<int:finding_id>/", views.detail, name="detail"),
     path("work/supervision/findings/<int:finding_id>/rectify/", views.rectify, name="rectify"),
