@@ -29,6 +29,7 @@ from dajiuzhu.care.models import ClosureCode, DeviceKind, Outcome
 from dajiuzhu.core.access import NotFound, require_role
 from dajiuzhu.core.roles import REGISTRY_READ_ROLES, Purpose, Role
 from dajiuzhu.core.services import ServiceError
+from dajiuzhu.web.actions import post_action
 from dajiuzhu.web.decorators import staff_page
 from dajiuzhu.web.marks import no_personal_data, shows_personal_data
 from dajiuzhu.web.requests import AuthedRequest
@@ -144,13 +145,13 @@ def alarm_detail(request: AuthedRequest, alarm_id: int) -> HttpResponse:
 
 def _act(request: AuthedRequest, alarm_id: int, write: Callable[[], object], done: str):
     selectors.alarm_get(user=request.user, alarm_id=alarm_id)  # scope first
-    try:
-        write()
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, done)
-    return redirect("care:alarm", alarm_id=alarm_id)
+    return post_action(
+        request,
+        write,
+        done=done,
+        back=lambda: redirect("care:alarm", alarm_id=alarm_id),
+        refusals=(ServiceError,),
+    )
 
 
 @shows_personal_data("care_alarm")

@@ -21,6 +21,7 @@ from dajiuzhu.cases.services import OBJECTION_HANDLING, DuplicateOpenCase, Uploa
 from dajiuzhu.core.access import AccessDenied, NotFound, is_staff_user
 from dajiuzhu.core.roles import Role
 from dajiuzhu.core.services import ServiceError
+from dajiuzhu.web.actions import post_action
 from dajiuzhu.web.decorators import denied, portal_page, staff_page
 from dajiuzhu.web.marks import no_personal_data, shows_personal_data
 from dajiuzhu.web.requests import AuthedRequest
@@ -269,15 +270,13 @@ def detail(request: AuthedRequest, case_id: int) -> HttpResponse:
 
 def _act(request: AuthedRequest, case_id: int, write: Callable[[], object], done: str):
     access_case_by_id(request.user, case_id)  # scope first: out of scope is not found
-    try:
-        write()
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    except AccessDenied as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, done)
-    return redirect("cases:detail", case_id=case_id)
+    return post_action(
+        request,
+        write,
+        done=done,
+        back=lambda: redirect("cases:detail", case_id=case_id),
+        refusals=(ServiceError, AccessDenied),
+    )
 
 
 @shows_personal_data("case")

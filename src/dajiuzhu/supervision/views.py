@@ -3,6 +3,8 @@ its rectification form. Thin: parse, call, render."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,6 +18,7 @@ from dajiuzhu.core.services import ServiceError
 from dajiuzhu.supervision import rectification, sampling, selectors
 from dajiuzhu.supervision.access import RECTIFY_ROLES, access_finding_by_id, access_sample_by_id
 from dajiuzhu.supervision.models import Check, FindingCode, SampleStatus, Status
+from dajiuzhu.web.actions import post_action
 from dajiuzhu.web.decorators import staff_page
 from dajiuzhu.web.marks import no_personal_data, shows_personal_data
 from dajiuzhu.web.requests import AuthedRequest
@@ -123,15 +126,17 @@ def sample(request: AuthedRequest, case_id: int) -> HttpResponse:
     )
 
 
-def _sample_write(request: AuthedRequest, case_id: int, write, done: str) -> HttpResponse:
+def _sample_write(
+    request: AuthedRequest, case_id: int, write: Callable[[], object], done: str
+) -> HttpResponse:
     access_sample_by_id(request.user, case_id)  # scope first: out of scope is a 404
-    try:
-        write()
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, done)
-    return redirect("supervision:sample", case_id=case_id)
+    return post_action(
+        request,
+        write,
+        done=done,
+        back=lambda: redirect("supervision:sample", case_id=case_id),
+        refusals=(ServiceError,),
+    )
 
 
 @shows_personal_data("sample")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,6 +17,7 @@ from dajiuzhu.core.errors import ServiceError
 from dajiuzhu.warnings import charts, exports, selectors, services
 from dajiuzhu.warnings.models import Outcome, Rule, Status
 from dajiuzhu.warnings.programmes import programmes
+from dajiuzhu.web.actions import post_action
 from dajiuzhu.web.decorators import staff_page
 from dajiuzhu.web.marks import no_personal_data, shows_personal_data
 from dajiuzhu.web.requests import AuthedRequest
@@ -111,13 +111,9 @@ def _act(
     """One action on a warning: its scope is checked first, then the service writes; a refusal
     becomes the page's message and the form goes back to the warning."""
     selectors.warning_get(user=request.user, warning_id=warning_id)  # scope first
-    try:
-        write()
-    except ServiceError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, done)
-    return _back(request, warning_id)
+    return post_action(
+        request, write, done=done, back=lambda: _back(request, warning_id), refusals=(ServiceError,)
+    )
 
 
 @shows_personal_data("warning")
