@@ -6,9 +6,9 @@ heartbeats round-robin at ``--rate`` messages/s for ``--seconds`` and a pendant 
 every ``--press-every`` seconds. Measured:
 
 * publish → alarm committed (the alarm row's ``created_at`` against the publish time), and
-  publish → alarm *visible in the operators' event stream*: a reader polls for new alarms once a
-  second exactly as the console's stream does (``selectors.alarms_after``), so this includes the
-  stream's poll; the browser's rendering is not included;
+  publish → alarm *visible in the operators' event stream*: a reader polls for new alarms at each
+  poll exactly as the console's stream does (``selectors.alarms_after``), so this includes the
+  stream's poll (``CARE_STREAM_POLL_SECONDS``); the browser's rendering is not included;
 * the backlog (published − stored) at the end of publishing and how long it took to drain;
 * the intake's peak memory (VmHWM) and this process's.
 
@@ -103,13 +103,16 @@ def main() -> None:
     stop = threading.Event()
 
     def stream_reader() -> None:
-        """What the console's stream does: once a second, the alarms after the last one."""
+        """What the console's stream does: every CARE_STREAM_POLL_SECONDS, the alarms after the
+        last one."""
+        from django.conf import settings
+
         last = 0
         while not stop.is_set():
             for alarm in Alarm.objects.filter(pk__gt=last, technical=False).order_by("pk"):
                 last = alarm.pk
                 seen.setdefault(alarm.event_ref, time.time())
-            time.sleep(1)
+            time.sleep(settings.CARE_STREAM_POLL_SECONDS)
         connection.close()
 
     broker = parse_url(args.url)

@@ -234,6 +234,8 @@ SUMMARY_REFRESH_DELAY = int(os.environ.get("DAJIUZHU_SUMMARY_REFRESH_DELAY", "60
 # Seconds one server-sent event stream of the care console stays open before the browser
 # reconnects (with Last-Event-ID); see docs/care.md.
 CARE_STREAM_SECONDS = int(os.environ.get("DAJIUZHU_CARE_STREAM_SECONDS", "25"))
+# How often an open console stream looks for new alarms (two small indexed queries a time).
+CARE_STREAM_POLL_SECONDS = float(os.environ.get("DAJIUZHU_CARE_STREAM_POLL_SECONDS", "0.25"))
 
 # The audit chain's checkpoints (signed heads) outside the database; see core/audit.py.
 AUDIT_CHECKPOINT_FILE = Path(

@@ -84,11 +84,11 @@ def test_a_message_whose_commit_fails_is_delivered_again(broker, client_id, tn_p
     device = _device(tn_person)
     calls = []
 
-    def failing_once(topic, payload, received_at=None):
+    def failing_once(topic, payload, received_at=None, params=None):
         calls.append(topic)
         if len(calls) == 1:
             raise OperationalError("database is locked")
-        return real(topic, payload, received_at)
+        return real(topic, payload, received_at, params)
 
     real = mqtt.ingest
     monkeypatch.setattr(mqtt, "ingest", failing_once)

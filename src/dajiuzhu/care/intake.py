@@ -146,14 +146,20 @@ def _count_rejection(reason: str, device_id: str, received_at: datetime) -> None
         )
 
 
-def ingest(topic: str, payload: bytes | str, received_at: datetime | None = None) -> IngestResult:
+def ingest(
+    topic: str,
+    payload: bytes | str,
+    received_at: datetime | None = None,
+    params: CareParameters | None = None,
+) -> IngestResult:
     """Take in one device message (see the module's docstring). Never raises for bad input;
-    a database error propagates (the message is then not acknowledged)."""
+    a database error propagates (the message is then not acknowledged). ``params``: the care
+    parameters of the day received, when the caller has them already (a batch)."""
     received_at = received_at or timezone.now()
     raw = payload.encode("utf-8") if isinstance(payload, str) else bytes(payload)
     match = TOPIC.match(topic or "")
     device_id = match["device"] if match else ""
-    params = care_parameters(timezone.localdate(received_at))
+    params = params or care_parameters(timezone.localdate(received_at))
     try:
         if match is None:
             raise _Rejected(RejectReason.BAD_TOPIC)

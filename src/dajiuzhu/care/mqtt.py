@@ -1,11 +1,15 @@
 """The MQTT consumer behind ``dajiuzhu care intake`` (paho-mqtt 2).
 
 It subscribes to ``dajiuzhu/v1/devices/+/events`` with QoS 1 on a persistent session (fixed
-client id, ``clean_session=False``) and acknowledges a message only after ``ingest`` returned,
-that is after its effect is committed. When the database fails, the message is left
-unacknowledged and the consumer drops the connection: the broker keeps the session and sends the
-unacknowledged message again on the next connection. (paho keeps an unclean session only in
-memory; what carries messages across a restart of the intake is the broker's session.)
+client id, ``clean_session=False``) and acknowledges a message only after its effect is
+committed. The messages that have arrived together (at most ``BATCH``; the broker sends a
+limited number unacknowledged) are taken in one transaction, each through ``ingest``, and
+acknowledged in the order they came once it commits: one commit for many messages. When the
+database fails, the whole batch is left unacknowledged and the consumer drops the connection:
+the broker keeps the session and sends those messages again on the next connection (an event
+is stored once per device and ``event_id``, so nothing is doubled). (paho keeps an unclean
+session only in memory; what carries messages across a restart of the intake is the broker's
+session.)
 """
 
 from __future__ import annotations
@@ -14,20 +18,23 @@ import logging
 import os
 import time
 from dataclasses import dataclass
+from datetime import date, datetime
 from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
-from django.db import DatabaseError, close_old_connections, connection
+from django.db import DatabaseError, close_old_connections, transaction
 from django.utils import timezone
 from paho.mqtt.enums import CallbackAPIVersion
 
 from dajiuzhu.care.intake import SUBSCRIPTION, ingest
+from dajiuzhu.care.parameters import CareParameters, care_parameters
 
 log = logging.getLogger("dajiuzhu.care.mqtt")
 
 # The demo's embedded broker (care.broker) unless DAJIUZHU_MQTT_URL names another.
 DEFAULT_URL = f"mqtt://127.0.0.1:{os.environ.get('DAJIUZHU_MQTT_PORT', '18830')}"
 DEFAULT_CLIENT_ID = "dajiuzhu-care-intake"
+BATCH = 200  # messages taken in one transaction at most
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,7 @@ class Intake:
         self.client.on_disconnect = self._on_disconnect
         self.taken = 0
         self.failed = 0
+        self._arrived: list[tuple[mqtt.MQTTMessage, datetime]] = []
         self.connected = False
         self._reconnect = False
         self._stop = False
@@ -86,18 +94,42 @@ class Intake:
     def _on_message(self, client, userdata, message) -> None:
         if self._reconnect:
             return  # after a failure nothing more is acknowledged on this connection
+        self._arrived.append((message, timezone.now()))
+
+    def _take_in(self) -> None:
+        """Take in what has arrived in one transaction, then acknowledge it in order."""
+        batch, self._arrived = self._arrived, []
+        if not batch or self._reconnect:
+            return
+        by_day: dict[date, CareParameters] = {}
         try:
-            ingest(message.topic, message.payload, timezone.now())
+            with transaction.atomic():
+                for message, received_at in batch:
+                    day = timezone.localdate(received_at)
+                    if day not in by_day:
+                        by_day[day] = care_parameters(day)
+                    ingest(message.topic, bytes(message.payload), received_at, by_day[day])
         except DatabaseError:
             self.failed += 1
-            log.exception("care.mqtt.commit_failed", extra={"topic": message.topic})
-            if not connection.in_atomic_block:  # never close a connection inside a transaction
-                close_old_connections()  # a broken connection is replaced on the next message
-            self._reconnect = True  # unacknowledged: the broker sends it again
-            client.disconnect()
+            log.exception("care.mqtt.commit_failed", extra={"messages": len(batch)})
+            close_old_connections()  # a broken connection is replaced on the next batch
+            self._reconnect = True  # unacknowledged: the broker sends them again
+            self.client.disconnect()
             return
-        client.ack(message.mid, message.qos)
-        self.taken += 1
+        for message, _ in batch:
+            self.client.ack(message.mid, message.qos)
+        self.taken += len(batch)
+
+    def _read(self, timeout: float) -> None:
+        """One read from the broker, then whatever else is already waiting (up to BATCH
+        messages), then take them in."""
+        self.client.loop(timeout=timeout)
+        while self._arrived and len(self._arrived) < BATCH:
+            before = len(self._arrived)
+            self.client.loop(timeout=0)
+            if len(self._arrived) == before:
+                break
+        self._take_in()
 
     def connect(self) -> None:
         self.client.connect(self.broker.host, self.broker.port, keepalive=30)
@@ -114,7 +146,7 @@ class Intake:
                     log.warning("care.mqtt.unreachable", extra={"host": self.broker.host})
                     time.sleep(1)
                     continue
-            self.client.loop(timeout=0.2)
+            self._read(0.2)
 
     def run(self) -> None:
         """Serve until :meth:`request_stop` (a signal handler) or :meth:`stop`."""

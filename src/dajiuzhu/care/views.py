@@ -34,6 +34,8 @@ from dajiuzhu.web.decorators import staff_page
 from dajiuzhu.web.marks import no_personal_data, shows_personal_data
 from dajiuzhu.web.requests import AuthedRequest
 
+KEEP_ALIVE_SECONDS = 10
+
 
 def _open_context(request: AuthedRequest) -> dict:
     user = request.user
@@ -88,7 +90,7 @@ def stream(request: AuthedRequest) -> StreamingHttpResponse:
         last = int(request.headers.get("Last-Event-ID") or request.GET.get("after") or 0)
     except ValueError:
         last = 0
-    seconds = settings.CARE_STREAM_SECONDS
+    seconds, poll = settings.CARE_STREAM_SECONDS, settings.CARE_STREAM_POLL_SECONDS
 
     def events() -> Iterator[str]:
         nonlocal last
@@ -97,6 +99,7 @@ def stream(request: AuthedRequest) -> StreamingHttpResponse:
         # Escalations falling due from a little before this connection (the browser's
         # reconnect gap) are announced once each; older ones are on the list already.
         checked = timezone.now() - timedelta(seconds=5)
+        quiet_since = time.monotonic()
         while True:
             for alarm in selectors.alarms_after(user=user, after_id=last):
                 last = alarm.pk
@@ -109,8 +112,10 @@ def stream(request: AuthedRequest) -> StreamingHttpResponse:
             checked = now
             if time.monotonic() >= deadline:
                 return
-            yield ": keep-alive\n\n"
-            time.sleep(1)
+            if time.monotonic() - quiet_since >= KEEP_ALIVE_SECONDS:  # for proxies in between
+                yield ": keep-alive\n\n"
+                quiet_since = time.monotonic()
+            time.sleep(poll)
 
     response = StreamingHttpResponse(events(), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
