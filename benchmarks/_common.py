@@ -58,3 +58,43 @@ def fresh_postgres_database(
 
 def fresh_home() -> str:
     return tempfile.mkdtemp(prefix="djz-bench-")
+
+
+def ingest_lake(home, source, datasets) -> tuple[dict[str, float], float]:
+    """Ingest ``source/<dataset>.parquet`` for each dataset into the SQLite home at ``home``
+    through `dajiuzhu ingest` (skipping those a marker says are in), then `lake optimize` as
+    the worker does after publication. Returns the seconds per dataset and for the optimize."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    home, source = Path(home), Path(source)
+    env = dict(os.environ, DAJIUZHU_HOME=str(home))
+    env.pop("DATABASE_URL", None)
+
+    def run(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "dajiuzhu.cli", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            sys.exit(f"{' '.join(args[:2])} failed: {done.stderr[-2000:]}")
+        return done.stdout
+
+    seconds = {}
+    for dataset in datasets:
+        marker = home / f".ingested-{dataset}"
+        if marker.exists():
+            continue
+        started = time.perf_counter()
+        out = run("ingest", dataset, str(source / f"{dataset}.parquet"))
+        seconds[dataset] = round(time.perf_counter() - started, 1)
+        marker.write_text(out.strip().splitlines()[-1])
+        print(f"{dataset}: {marker.read_text()}", file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    run("lake", "optimize")
+    return seconds, round(time.perf_counter() - started, 1)

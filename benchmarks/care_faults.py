@@ -32,12 +32,11 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import emit, fresh_home
-from registry_bulk import rows as hukou_rows
+from _care import care_home
+from _common import emit
 
 PORT = 18883
 
@@ -95,44 +94,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=90)
     parser.add_argument("--press-every", type=float, default=0.5)
     args = parser.parse_args()
-    home = fresh_home()
-    os.environ["DAJIUZHU_HOME"] = home
-    os.environ.pop("DATABASE_URL", None)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "dajiuzhu.settings"
-    from dajiuzhu.cli import setup_django
-
-    setup_django()
+    devices = care_home(args.people, "F")
     from django.db import connection
     from django.utils import timezone
 
     from dajiuzhu.care.intake import topic_for
-    from dajiuzhu.care.models import Alarm, Device, DeviceEvent
+    from dajiuzhu.care.models import Alarm, DeviceEvent
     from dajiuzhu.care.mqtt import make_client
-    from dajiuzhu.core.reference import reference_data_load
-    from dajiuzhu.registry.models import Person
-    from dajiuzhu.registry.services import hukou_sync
 
-    reference_data_load()
-    today = timezone.localdate()
-    hukou_sync(rows=hukou_rows(args.people), as_of=today - timedelta(days=365), source="bench")
-    now = timezone.now()
-    Device.objects.bulk_create(
-        [
-            Device(
-                device_id=f"F-{pk:07d}-{kind[0]}",
-                kind=kind,
-                person_id=pk,
-                division_code=division,
-                installed_at=today - timedelta(days=10),
-                last_heard_at=now,
-                last_motion_at=now if kind == "motion" else None,
-            )
-            for pk, division in Person.objects.values_list("pk", "hukou_division_id")
-            for kind in ("motion", "pendant")
-        ],
-        batch_size=5000,
-    )
-    devices = list(Device.objects.order_by("pk").values_list("device_id", flat=True))
     pendants = [d for d in devices if d.endswith("-p")]
     connection.close()
 

@@ -26,13 +26,12 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import emit, peak_rss_mib
+from _common import emit, ingest_lake, peak_rss_mib
 
 YEAR = 2024
 DATASETS = (
@@ -61,46 +60,7 @@ def build(args: argparse.Namespace) -> None:
         summary = generate(persons=args.persons, seed=args.seed, year=args.year, out_dir=source)
         result["generate_seconds"] = round(time.perf_counter() - started, 1)
         result["rows"] = summary["rows"]
-    env = dict(os.environ, DAJIUZHU_HOME=str(home))
-    env.pop("DATABASE_URL", None)
-    seconds = {}
-    for dataset in DATASETS:
-        marker = home / f".ingested-{dataset}"
-        if marker.exists():
-            continue
-        started = time.perf_counter()
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "dajiuzhu.cli",
-                "ingest",
-                dataset,
-                str(source / f"{dataset}.parquet"),
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            sys.exit(f"ingest {dataset} failed: {done.stderr[-2000:]}")
-        seconds[dataset] = round(time.perf_counter() - started, 1)
-        marker.write_text(done.stdout.strip().splitlines()[-1])
-        print(f"{dataset}: {marker.read_text()}", file=sys.stderr, flush=True)
-    result["ingest_seconds"] = seconds
-    # What the worker does after each publication: large batches sorted by person_key.
-    started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "dajiuzhu.cli", "lake", "optimize"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        sys.exit(f"lake optimize failed: {done.stderr[-2000:]}")
-    result["optimize_seconds"] = round(time.perf_counter() - started, 1)
+    result["ingest_seconds"], result["optimize_seconds"] = ingest_lake(home, source, DATASETS)
     emit(result)
 
 
