@@ -22,7 +22,7 @@ from datetime import date, datetime
 from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
-from django.db import DatabaseError, close_old_connections, transaction
+from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.utils import timezone
 from paho.mqtt.enums import CallbackAPIVersion
 
@@ -112,7 +112,8 @@ class Intake:
         except DatabaseError:
             self.failed += 1
             log.exception("care.mqtt.commit_failed", extra={"messages": len(batch)})
-            close_old_connections()  # a broken connection is replaced on the next batch
+            if not connection.in_atomic_block:  # never close a connection inside a transaction
+                close_old_connections()  # a broken connection is replaced on the next batch
             self._reconnect = True  # unacknowledged: the broker sends them again
             self.client.disconnect()
             return
