@@ -15,7 +15,8 @@ from dajiuzhu.care.intake import ingest, topic_for
 from dajiuzhu.care.models import Alarm
 from dajiuzhu.core.roles import Role
 from tests.conftest import screenshot
-from tests.factories.accounts import PASSWORD, make_user
+from tests.factories.accounts import make_user
+from tests.factories.browser import staff_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -26,14 +27,6 @@ def _shots(tmp_path: Path) -> Path:
     return out
 
 
-def _login(page, site: str, username: str) -> None:
-    page.goto(f"{site}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{site}/work/")
-
-
 def test_a_new_alarm_appears_live_and_is_answered(site, browser, settings, tmp_path, tn_person):
     settings.CARE_STREAM_SECONDS = 5
     shots = _shots(tmp_path)
@@ -41,7 +34,7 @@ def test_a_new_alarm_appears_live_and_is_answered(site, browser, settings, tmp_p
     pendant = tn_person.device("PND-B1", "pendant")
 
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    _login(page, site, "city_call")
+    staff_login(page, site, "city_call")
     page.goto(f"{site}/work/care/")
     assert "当前没有待处置的报警" in page.content()
     page.wait_for_selector("#care-live:has-text('实时连接正常')", timeout=15000)
@@ -70,7 +63,7 @@ def test_a_new_alarm_appears_live_and_is_answered(site, browser, settings, tmp_p
     page.close()  # its event stream ends at the server's next poll
     settings.CARE_STREAM_SECONDS = 0  # from here on a stream polls once and ends
     phone = browser.new_page(viewport={"width": 360, "height": 740})
-    _login(phone, site, "city_call")
+    staff_login(phone, site, "city_call")
     phone.goto(f"{site}/work/care/")
     screenshot(phone, str(shots / "care-console-360.png"))
     phone.goto(f"{site}/work/care/alarms/{alarm_id}/")
@@ -125,7 +118,7 @@ def test_figures_population_and_escalation_pages_at_1280_and_360(
 
     for width, height in ((1280, 900), (360, 740)):
         page = browser.new_page(viewport={"width": width, "height": height})
-        _login(page, site, "city_sup_b")
+        staff_login(page, site, "city_sup_b")
         page.goto(f"{site}/work/care/figures/?from=2024-03-05&to=2024-03-06")
         assert page.inner_text("[data-testid=share-60]") == "50.0%"
         assert page.locator(".chart svg").count() == 3
@@ -146,7 +139,7 @@ def test_figures_population_and_escalation_pages_at_1280_and_360(
         page.close()
 
         page = browser.new_page(viewport={"width": width, "height": height})
-        _login(page, site, "tn_clerk_b")
+        staff_login(page, site, "tn_clerk_b")
         page.goto(f"{site}/work/households/{household_id}/")
         assert page.locator("[data-testid=care-plan]").count() == 1
         assert "第 1 版" in page.inner_text("[data-testid=care-plan]")

@@ -15,7 +15,8 @@ from dajiuzhu.core.roles import Role
 from dajiuzhu.payments.models import Payment, PaymentStatus, Roster
 from dajiuzhu.payments.services import roster_build, roster_release
 from tests.conftest import screenshot
-from tests.factories.accounts import PASSWORD, make_user
+from tests.factories.accounts import make_user
+from tests.factories.browser import assert_no_overflow, staff_page
 from tests.factories.cases import make_approved_case
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -30,20 +31,6 @@ def _shots(tmp_path: Path) -> Path:
     return folder
 
 
-def _login(browser, site, username, viewport):
-    page = browser.new_page(viewport=viewport)
-    page.goto(f"{site}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{site}/work/")
-    return page
-
-
-def _no_overflow(page) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
-
-
 def test_build_release_and_returns_at_desk_and_phone_widths(site, browser, tmp_path):
     shots = _shots(tmp_path)
     make_user("pay_cw", Role.CASEWORKER, "320402", "minzheng")
@@ -54,7 +41,7 @@ def test_build_release_and_returns_at_desk_and_phone_widths(site, browser, tmp_p
     for name, viewport in (("1280", DESK), ("360", PHONE)):
         Payment.objects.all().delete()
         Roster.objects.all().delete()
-        page = _login(browser, site, "pay_cw", viewport)
+        page = staff_page(browser, site, "pay_cw", viewport)
         if viewport is PHONE:
             page.click("label.navtoggle-label")  # the phone's menu folds away
         page.click("nav >> text=救助金发放")
@@ -62,15 +49,15 @@ def test_build_release_and_returns_at_desk_and_phone_widths(site, browser, tmp_p
         page.click("button:has-text('编制/更新名册')")
         page.wait_for_selector("text=已编制 2024-01 名册")
         assert "最低生活保障" in page.content() and "特困人员救助供养" in page.content()
-        _no_overflow(page)
+        assert_no_overflow(page)
         screenshot(page, str(shots / f"payments-rosters-{name}.png"))
         roster = Roster.objects.get(programme="dibao")
-        page = _login(browser, site, "pay_ap", viewport)
+        page = staff_page(browser, site, "pay_ap", viewport)
         page.goto(f"{site}/work/payments/rosters/{roster.pk}/")
         page.click("button:has-text('审核通过并发放')")
         page.wait_for_selector("text=名册已审核发放")
         assert "下载银行代发文件" in page.content()
-        _no_overflow(page)
+        assert_no_overflow(page)
         screenshot(page, str(shots / f"payments-roster-{name}.png"))
         with page.expect_download() as download:
             page.click("button:has-text('下载银行代发文件')")
@@ -78,10 +65,10 @@ def test_build_release_and_returns_at_desk_and_phone_widths(site, browser, tmp_p
         Payment.objects.filter(roster=roster).order_by("id").filter(
             pk=Payment.objects.filter(roster=roster).order_by("id").first().pk
         ).update(status=PaymentStatus.RETURNED, return_reason="账户已销户")
-        page = _login(browser, site, "pay_cw", viewport)
+        page = staff_page(browser, site, "pay_cw", viewport)
         page.goto(f"{site}/work/payments/returns/")
         assert "账户已销户" in page.content() and "重新发放" in page.content()
-        _no_overflow(page)
+        assert_no_overflow(page)
         screenshot(page, str(shots / f"payments-returns-{name}.png"))
 
 
@@ -114,5 +101,5 @@ def test_the_resident_sees_the_payments_on_a_phone(site, browser, tmp_path):
     page.wait_for_url(f"{site}/portal/payments/")
     content = page.content()
     assert "1350.00 元" in content and "银行退回" in content and "社保卡已挂失" in content
-    _no_overflow(page)
+    assert_no_overflow(page)
     screenshot(page, str(shots / "payments-portal-360.png"))

@@ -13,27 +13,13 @@ from dajiuzhu.cases.models import Case
 from dajiuzhu.reviews import services
 from dajiuzhu.reviews.models import Review
 from tests.conftest import screenshot
-from tests.factories.accounts import PASSWORD
+from tests.factories.browser import assert_no_overflow, staff_page
 from tests.factories.reviews import approved_case, authorise
 from tests.factories.verification import load_family
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 PHONE = {"width": 360, "height": 740}
 DESK = {"width": 1280, "height": 900}
-
-
-def _login(browser, site, username, viewport):
-    page = browser.new_page(viewport=viewport)
-    page.goto(f"{site}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{site}/work/")
-    return page
-
-
-def _no_overflow(page) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
 
 
 def test_review_pages_at_desk_and_phone(site, browser, tmp_path, caseworker, approver, grid):
@@ -47,10 +33,10 @@ def test_review_pages_at_desk_and_phone(site, browser, tmp_path, caseworker, app
     review = Review.objects.get()
     services.review_visit_assign(actor=caseworker, review_id=review.pk, assignee_id=grid.pk)
 
-    page = _login(browser, site, "grid_cs", PHONE)
+    page = staff_page(browser, site, "grid_cs", PHONE)
     page.goto(f"{site}/work/reviews/visits/")
     assert "最低生活保障复核" in page.content()
-    _no_overflow(page)
+    assert_no_overflow(page)
     screenshot(page, str(shots / "reviews-visits-360.png"))
     page.fill("textarea[name=findings]", "入户核实:户主已稳定就业")
     page.click("button:has-text('提交核查情况')")
@@ -58,18 +44,18 @@ def test_review_pages_at_desk_and_phone(site, browser, tmp_path, caseworker, app
     page.close()
 
     for viewport, label in ((DESK, "1280"), (PHONE, "360")):
-        page = _login(browser, site, "ap_tn", viewport)
+        page = staff_page(browser, site, "ap_tn", viewport)
         page.goto(f"{site}/work/reviews/")
         assert "待审批确认" in page.content()
-        _no_overflow(page)
+        assert_no_overflow(page)
         screenshot(page, str(shots / f"reviews-queue-{label}.png"))
         page.goto(f"{site}/work/reviews/{review.pk}/")
         assert "入户核实:户主已稳定就业" in page.content()
-        _no_overflow(page)
+        assert_no_overflow(page)
         screenshot(page, str(shots / f"reviews-detail-{label}.png"))
         page.close()
 
-    page = _login(browser, site, "ap_tn", PHONE)
+    page = staff_page(browser, site, "ap_tn", PHONE)
     page.goto(f"{site}/work/reviews/{review.pk}/")
     page.click("button:has-text('确认复核结果')")
     page.wait_for_selector("text=复核结果已确认")

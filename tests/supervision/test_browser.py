@@ -10,19 +10,12 @@ import pytest
 from dajiuzhu.supervision.models import Finding
 from dajiuzhu.supervision.running import check_run
 from tests.conftest import screenshot
-from tests.factories.accounts import PASSWORD, make_user
+from tests.factories.accounts import make_user
+from tests.factories.browser import staff_login
 from tests.supervision.conftest import MONTH, build_fund_city
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"  # docs/ keeps chosen ones
-
-
-def login(page, site, username):
-    page.goto(f"{site}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{site}/work/")
 
 
 @pytest.mark.parametrize("width", [360, 1280])
@@ -35,7 +28,7 @@ def test_a_district_rectifies_a_finding_at_both_widths(site, browser, width):
     finding = Finding.objects.get(check_code="VEHICLE")
 
     page = browser.new_page(viewport={"width": width, "height": 900})
-    login(page, site, "tn_supervisor")
+    staff_login(page, site, "tn_supervisor")
     page.goto(f"{site}/work/supervision/findings/")
     assert "家庭成员有机动车" in page.content()
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
@@ -48,7 +41,7 @@ def test_a_district_rectifies_a_finding_at_both_widths(site, browser, width):
     page.close()
 
     page = browser.new_page(viewport={"width": width, "height": 900})
-    login(page, site, "tn_caseworker")
+    staff_login(page, site, "tn_caseworker")
     page.goto(f"{site}/work/supervision/findings/{finding.pk}/")
     page.check("input[value=explained]")
     page.fill("textarea[name=notes]", "车辆已于2024年2月过户,附过户证明")

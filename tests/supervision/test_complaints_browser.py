@@ -15,8 +15,8 @@ from dajiuzhu.core.sms import RecordingSmsBackend
 from dajiuzhu.supervision.models import Complaint
 from tests.conftest import screenshot
 from tests.factories.accounts import make_user
+from tests.factories.browser import staff_login
 from tests.factories.registry import make_household
-from tests.supervision.test_browser import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
@@ -95,7 +95,7 @@ def test_reports_from_the_public_and_the_portal_reach_the_supervisor(site, brows
     # the district's supervisor: the queue, the report, taking it, the reporter
     anonymous = Complaint.objects.get(tracking_code=code)
     page = browser.new_page(viewport=viewport)
-    login(page, site, "tn_supervisor")
+    staff_login(page, site, "tn_supervisor")
     page.goto(f"{site}/work/supervision/complaints/")
     assert "案件办理拖延或不当" in page.content() and "不该享受救助的人在领取" in page.content()
     _shot(page, "complaints-queue", width)
@@ -117,7 +117,7 @@ def test_the_scorecard_with_charts_and_a_drill_down(site, browser, width):
     _world()
     make_user("city_supervisor", "supervisor", "320400")
     page = browser.new_page(viewport={"width": width, "height": 900})
-    login(page, site, "city_supervisor")
+    staff_login(page, site, "city_supervisor")
     page.goto(f"{site}/work/supervision/scorecard/?month=2024-03")
     assert page.locator("svg").count() >= 4
     _shot(page, "scorecard", width)
