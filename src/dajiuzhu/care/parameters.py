@@ -12,8 +12,9 @@ from datetime import date
 from functools import cache
 from importlib import resources
 
-import yaml
 from django.apps import apps
+
+from dajiuzhu.core.yamlfiles import safe_load
 
 NAMES = (
     "inactivity_hours",
@@ -48,7 +49,7 @@ class CareParameters:
 @cache
 def _file_values(name: str) -> dict[date, float]:
     path = resources.files("dajiuzhu.policy").joinpath("parameters", "care", f"{name}.yaml")
-    values = yaml.safe_load(path.read_text("utf-8"))["values"]
+    values = safe_load(path.read_text("utf-8"))["values"]
     return {
         (d if isinstance(d, date) else date.fromisoformat(str(d))): float(v["value"])
         for d, v in values.items()

@@ -10,10 +10,10 @@ from decimal import Decimal
 from functools import cache
 from importlib import resources
 
-import yaml
 from django.apps import apps
 
 from dajiuzhu.core.services import ServiceError
+from dajiuzhu.core.yamlfiles import safe_load
 
 RECTIFICATION_DAYS = "supervision.rectification_days"
 SAMPLE_SHARE = "supervision.sample_share"
@@ -25,7 +25,7 @@ COMPLAINT_DAYS = "supervision.complaint_days"
 def _file_values(name: str) -> dict[date, Decimal]:
     *folders, leaf = name.split(".")
     path = resources.files("dajiuzhu.policy").joinpath("parameters", *folders, leaf + ".yaml")
-    values = yaml.safe_load(path.read_text("utf-8"))["values"]
+    values = safe_load(path.read_text("utf-8"))["values"]
     return {
         (d if isinstance(d, date) else date.fromisoformat(str(d))): Decimal(str(v["value"]))
         for d, v in values.items()

@@ -16,12 +16,12 @@ from functools import cache, cached_property
 from importlib import resources
 from typing import Any
 
-import yaml
 from django.apps import apps
 from django.utils import timezone
 
 from dajiuzhu.analytics.engine import Lake
 from dajiuzhu.core.errors import ServiceError
+from dajiuzhu.core.yamlfiles import safe_load
 from dajiuzhu.warnings.rules import RULE_CODES, RULES, RuleSpec
 from dajiuzhu.warnings.rules.common import ROUTING_SUMMARY, RuleContext, spend_expr
 
@@ -117,7 +117,7 @@ def _threshold_file() -> dict[date, Decimal]:
     path = resources.files("dajiuzhu.policy").joinpath(
         "parameters", *PARAMETER.split(".")[:-1], PARAMETER.split(".")[-1] + ".yaml"
     )
-    values = yaml.safe_load(path.read_text("utf-8"))["values"]
+    values = safe_load(path.read_text("utf-8"))["values"]
     return {
         (d if isinstance(d, date) else date.fromisoformat(str(d))): Decimal(str(v["value"]))
         for d, v in values.items()
