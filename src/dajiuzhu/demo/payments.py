@@ -40,6 +40,7 @@ def _asset_holders() -> set[int]:
     in an active business, or more than one residential property. A demo whose paid
     households mostly own cars would make every payment a finding."""
     from dajiuzhu.analytics import open_lake
+    from dajiuzhu.supervision.checks import business, vehicle
 
     out: set[int] = set()
     with open_lake("duckdb", threads=1, memory_limit="256MB") as lake:
@@ -48,10 +49,10 @@ def _asset_holders() -> set[int]:
         r = lake.table("real_estate")
         homes = r.filter(r.usage == "residential", r.status == "held")
         for expr in (
-            v.filter(v.vehicle_type.isin(("car", "truck")), v.status == "held").select(
+            v.filter(v.vehicle_type.isin(vehicle.VEHICLE_TYPES), v.status == "held").select(
                 "person_key"
             ),
-            b.filter(b.status == "active").select("person_key"),
+            b.filter(b.role.isin(business.ROLES), b.status == "active").select("person_key"),
             homes.group_by("person_key")
             .aggregate(n=homes.property_id.nunique())
             .filter(lambda t: t.n > 1)
