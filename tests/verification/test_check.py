@@ -258,3 +258,53 @@ def test_the_report_page_reads_as_sentences_in_local_time_and_prints(
         pytest.skip("WeasyPrint's system libraries are not installed")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert pdf["Content-Disposition"].startswith("attachment")
+
+
+def _comparable(report: dict) -> dict:
+    return {k: v for k, v in report.items() if k not in ("seconds", "generated_at", "elapsed_ms")}
+
+
+def test_a_check_on_prefetched_lake_rows_gives_the_same_report(complete_family):
+    """The intake reads the lake before its first audited write (prefetch_inputs) and hands
+    the rows to verify: the report is the one verify would have read for itself."""
+    from dajiuzhu.verification.services import prefetch_inputs
+
+    family = complete_family
+    authorise_adults(family)
+    fetched = prefetch_inputs(household_id=family.household.pk, month="2023-08")
+    assert fetched is not None
+    ahead = verify(
+        actor=None, household_id=family.household.pk, month="2023-08", fetched=fetched
+    ).report
+    itself = verify(actor=None, household_id=family.household.pk, month="2023-08").report
+    assert _comparable(ahead) == _comparable(itself)
+    assert _programme(ahead, "dibao")["amount"] == 1717
+
+
+def test_prefetched_rows_that_miss_a_member_are_read_again(complete_family):
+    from dajiuzhu.registry.models import Membership
+    from dajiuzhu.verification.check import Fetched
+    from dajiuzhu.verification.services import prefetch_inputs
+
+    family = complete_family
+    authorise_adults(family)
+    fetched = prefetch_inputs(household_id=family.household.pk, month="2023-08")
+    assert fetched is not None
+    child = Membership.objects.get(household=family.household, person=family.child)
+    partial = Fetched(
+        {k: v for k, v in fetched.features.items() if k != child.person.person_key},
+        fetched.assets,
+        fetched.sources,
+    )
+    report = verify(
+        actor=None, household_id=family.household.pk, month="2023-08", fetched=partial
+    ).report
+    assert _programme(report, "dibao")["amount"] == 1717  # the child was read again
+
+
+def test_the_sources_status_of_one_query_is_each_datasets_status(family):
+    from dajiuzhu.policy import inputs
+
+    w = inputs.window("2023-08")
+    assert inputs.sources_status(w) == [inputs.dataset_status(d, w) for d in inputs.SOURCES]
+    assert inputs.sources_status() == [inputs.dataset_status(d) for d in inputs.SOURCES]

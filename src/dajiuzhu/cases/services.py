@@ -680,9 +680,24 @@ def _submit(
 def _front_check(application: Application, adults: list[Person]):
     """前置核对: record each adult's authorisation with the check and run it; the report (or
     the reason there is none) is attached to the application."""
-    from dajiuzhu.verification.services import authorisation_record, latest_check_month, verify
+    from dajiuzhu.verification.services import (
+        authorisation_record,
+        latest_check_month,
+        prefetch_inputs,
+        verify,
+    )
 
     today = _today()
+    previous = f"{today.replace(day=1) - timedelta(days=1):%Y-%m}"
+    # The last full month, or the latest month the departments' data reach when they stop
+    # earlier (a month without data is refused by the check).
+    month = latest_check_month(not_after=previous) or previous
+    # The lake is read before the first audited write: from that write until this
+    # transaction commits the audit chain's head is locked, and every audited request waits.
+    try:
+        fetched = prefetch_inputs(household_id=application.household_id, month=month)
+    except ServiceError:
+        fetched = None  # verify gives the reason below
     for person in adults:
         authorisation_record(
             actor=None,
@@ -691,16 +706,13 @@ def _front_check(application: Application, adults: list[Person]):
             expires_on=today + timedelta(days=AUTHORISATION_VALIDITY_DAYS),
             document_ref=application.application_no,
         )
-    previous = f"{today.replace(day=1) - timedelta(days=1):%Y-%m}"
-    # The last full month, or the latest month the departments' data reach when they stop
-    # earlier (a month without data is refused by the check).
-    month = latest_check_month(not_after=previous) or previous
     try:
         report = verify(
             actor=None,
             household_id=application.household_id,
             month=month,
             purpose=Purpose.CASEWORK,
+            fetched=fetched,
         )
     except ServiceError as exc:
         application.check_note = f"前置核对未能完成:{exc.message}"[:300]

@@ -78,13 +78,18 @@ class BatchRef:
 
 
 def active_batches(dataset: str) -> list[BatchRef]:
-    refs = []
-    for b in (
-        Batch.objects.filter(dataset=dataset, status=BatchStatus.PUBLISHED, accepted__gt=0)
+    return active_batches_of([dataset])[dataset]
+
+
+def active_batches_of(datasets: list[str]) -> dict[str, list[BatchRef]]:
+    """The active batches of several datasets with one query (a household check reads ten)."""
+    refs: dict[str, list[BatchRef]] = {d: [] for d in datasets}
+    for dataset, batch_id, overlaps in (
+        Batch.objects.filter(dataset__in=datasets, status=BatchStatus.PUBLISHED, accepted__gt=0)
         .order_by("id")
-        .only("id", "overlaps")
+        .values_list("dataset", "id", "overlaps")
     ):
-        refs.append(BatchRef(b.id, b.overlaps, tuple(batch_files(dataset, b.id))))
+        refs[dataset].append(BatchRef(batch_id, overlaps, tuple(batch_files(dataset, batch_id))))
     return refs
 
 

@@ -98,13 +98,20 @@ def _only(keys: list[int] | None) -> str:
     return f"person_key IN ({listing}) AND "
 
 
+def _current_views():
+    """``v(dataset)``: the dataset's current rows as SQL, the active batches of every source
+    read with one query."""
+    batches = lake.active_batches_of(list(SOURCES))
+    return lambda dataset: lake.current_sql(dataset, batches=batches[dataset])
+
+
 def person_features_sql(w: Window, keys_sql: str, *, keys: list[int] | None = None) -> str:
     """Per person_key in ``keys_sql`` (a SQL relation with a column person_key).
 
     ``keys``: the person_keys of ``keys_sql`` when they are few (a household); None for a
     population run, where wage months are counted as rows (a person paid by two employers in
     a month counts twice — the count is only shown in reports)."""
-    v = lake.current_sql
+    v = _current_views()
     only = _only(keys)
     months = "count(*)" if keys is None else "count(DISTINCT w.month)"
     return f"""
@@ -157,7 +164,7 @@ def window_start(w: Window) -> date:
 def person_assets_sql(w: Window, keys_sql: str, *, keys: list[int] | None = None) -> str:
     """Per person_key: deposits, vehicles, residential units, active business, and whether
     the person was a 低保 recipient in the month before M (with the amount)."""
-    v = lake.current_sql
+    v = _current_views()
     only = _only(keys)
     return f"""
     WITH k AS (SELECT DISTINCT person_key FROM {keys_sql}),
@@ -204,17 +211,36 @@ def dataset_status(dataset: str, w: Window | None = None) -> dict:
     """Which batches a report relies on: ``unavailable`` when never loaded; ``stale`` when
     the latest batch is older than twice the contract's cycle, or when its rows do not reach
     the month looked at (e.g. wages known only up to an earlier month)."""
+    return _status(dataset, _published([dataset])[dataset], w)
+
+
+def sources_status(w: Window | None = None) -> list[dict]:
+    """:func:`dataset_status` of every source of the check, with one query."""
+    published = _published(list(SOURCES))
+    return [_status(d, published[d], w) for d in SOURCES]
+
+
+def _published(datasets: list[str]) -> dict[str, list[dict]]:
+    """The 50 latest published batches with rows of each dataset, newest first."""
+    from dajiuzhu.exchange.models import Batch, BatchStatus
+
+    out: dict[str, list[dict]] = {d: [] for d in datasets}
+    for b in (
+        Batch.objects.filter(dataset__in=datasets, status=BatchStatus.PUBLISHED, accepted__gt=0)
+        .order_by("-received_at", "-id")
+        .values("dataset", "id", "received_at", "department_id", "period_max")
+    ):
+        if len(out[b["dataset"]]) < 50:
+            out[b["dataset"]].append(b)
+    return out
+
+
+def _status(dataset: str, batches: list[dict], w: Window | None) -> dict:
     from django.utils import timezone
 
     from dajiuzhu.exchange.contracts import get_contract
-    from dajiuzhu.exchange.models import Batch, BatchStatus
 
     contract = get_contract(dataset)
-    batches = list(
-        Batch.objects.filter(dataset=dataset, status=BatchStatus.PUBLISHED, accepted__gt=0)
-        .order_by("-received_at")
-        .values("id", "received_at", "department_id", "period_max")[:50]
-    )
     if not batches:
         return {
             "dataset": dataset,

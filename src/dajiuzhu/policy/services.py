@@ -89,7 +89,7 @@ def find_eligible(*, month: str, batch_households: int = 200_000) -> Eligibility
     except engine.PolicyError as exc:
         _fail(run, exc.message_zh)
         raise ServiceError(f"policy.{exc.code}", exc.message_zh) from None
-    sources = [inputs.dataset_status(d, inputs.window(month)) for d in inputs.SOURCES]
+    sources = inputs.sources_status(inputs.window(month))
     _record(run, result, sources)
     return run
 

@@ -156,7 +156,7 @@ def fetch_inputs(keys: list[int], month: str) -> Fetched:
         assets = _rows(con, inputs.person_assets_sql(w, _keys_sql(keys), keys=keys))
     finally:
         con.close()
-    return Fetched(features, assets, [inputs.dataset_status(d, w) for d in inputs.SOURCES])
+    return Fetched(features, assets, inputs.sources_status(w))
 
 
 def build_report(

@@ -132,7 +132,7 @@ def latest_check_month(*, not_after: str) -> str | None:
     not after ``not_after`` (YYYY-MM); None when no dated source is loaded."""
     from dajiuzhu.policy import inputs
 
-    latest = check.latest_data_month([inputs.dataset_status(d) for d in inputs.SOURCES])
+    latest = check.latest_data_month(inputs.sources_status())
     return None if latest is None else min(latest, not_after)
 
 
@@ -146,7 +146,7 @@ def check_month_has_data(month: str) -> None:
         raise ServiceError(
             "month.future", f"核对月份{month}尚未到来,请选择{this_month}或更早的月份", field="month"
         )
-    latest = check.latest_data_month([inputs.dataset_status(d) for d in inputs.SOURCES])
+    latest = check.latest_data_month(inputs.sources_status())
     if latest is None:
         raise ServiceError(
             "month.no_data", "部门收入和财产数据尚未加载,暂时无法核对", field="month"
@@ -159,11 +159,30 @@ def check_month_has_data(month: str) -> None:
         )
 
 
+def prefetch_inputs(*, household_id: int, month: str) -> check.Fetched | None:
+    """The lake's rows a check of the household for ``month`` reads, fetched ahead (no
+    write, no audit): a caller whose transaction will append to the audit chain reads the lake
+    first and passes the result to :func:`verify`, so that the chain's head is not held
+    locked during the lake read. None when there is nothing to read."""
+    household = Household.objects.filter(pk=household_id).first()
+    if household is None:
+        return None
+    keys = [m.person.person_key for m in current_members(household)]
+    return check.fetch_inputs(keys, _month_or_error(month)) if keys else None
+
+
 def verify(
-    *, actor: User | None, household_id: int, month: str, purpose: str = Purpose.VERIFICATION
+    *,
+    actor: User | None,
+    household_id: int,
+    month: str,
+    purpose: str = Purpose.VERIFICATION,
+    fetched: check.Fetched | None = None,
 ) -> VerificationReport:
     """Run the economic-status check of a household for a month (核对报告). Refused unless
-    every adult member has a valid signed authorisation. Audited with its purpose."""
+    every adult member has a valid signed authorisation. Audited with its purpose.
+    ``fetched``: the lake's rows from :func:`prefetch_inputs` for this household and month
+    (read again when they do not cover the current members)."""
     if actor is not None:
         require_role(actor, CHECK_ROLES)
     require_purpose(purpose)
@@ -184,6 +203,8 @@ def verify(
         raise ServiceError(
             "verification.no_authorisation", f"以下成年家庭成员尚未签署有效的核对授权书:{names}"
         )
+    if fetched is not None and not all(m.person.person_key in fetched.features for m in members):
+        fetched = None  # the household changed since: read again
     try:
         report = check.build_report(
             household=household,
@@ -191,6 +212,7 @@ def verify(
             month=month,
             purpose=purpose,
             system=policy_system(),
+            fetched=fetched,
         )
     except engine.PolicyError as exc:
         raise ServiceError(f"policy.{exc.code}", exc.message_zh, field="month") from None
