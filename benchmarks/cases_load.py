@@ -130,6 +130,8 @@ def main() -> None:
             str(args.threads),
             "--timeout",
             "120",
+            "--keep-alive",
+            "15",  # as `dajiuzhu serve`
         ],
         env=env,
         cwd=str(ROOT),

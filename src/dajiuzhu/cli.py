@@ -81,6 +81,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "4",
         "--timeout",
         "120",
+        # idle keep-alive connections live longer than a client's pause between two requests
+        # (gunicorn's 2 s default races clients that reuse a connection after ~2 s)
+        "--keep-alive",
+        "15",
         "--access-logfile",
         "-",
         "--access-logformat",

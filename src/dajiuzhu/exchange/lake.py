@@ -7,8 +7,12 @@ earlier one (recorded at publication in ``Batch.overlaps``).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +64,31 @@ def connect(*, threads: int | None = None, memory_limit: str = "1GB") -> duckdb.
     con.execute("SET VARIABLE djz_ipad = ?", [bytes(b ^ 0x36 for b in key)])
     con.execute("SET VARIABLE djz_opad = ?", [bytes(b ^ 0x5C for b in key)])
     return con
+
+
+_reads = threading.local()
+
+
+@contextmanager
+def household_reads() -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection for the small reads of one household (a check, a case page's links),
+    kept per thread and reused: opening a DuckDB connection and warming it costs about as much
+    as the household's two queries. Every read names its files afresh (``current_sql``), so a
+    reused connection sees each publication and retraction; one that raised is closed and
+    never reused. A different home (lake, key) opens a new one."""
+    identity = (str(lake_root()), hashlib.sha256(crypto.index_key()).hexdigest())
+    cached = getattr(_reads, "entry", None)
+    if cached is None or cached[0] != identity:
+        if cached is not None:
+            cached[1].close()
+        cached = (identity, connect(threads=2, memory_limit="1GB"))
+        _reads.entry = cached
+    try:
+        yield cached[1]
+    except BaseException:
+        _reads.entry = None
+        cached[1].close()
+        raise
 
 
 def person_key_sql(value: str) -> str:

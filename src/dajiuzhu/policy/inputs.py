@@ -231,7 +231,7 @@ def _published(datasets: list[str]) -> dict[str, list[dict]]:
         .values("dataset", "id", "received_at", "department_id", "period_max")
     ):
         if len(out[b["dataset"]]) < 50:
-            out[b["dataset"]].append(b)
+            out[b["dataset"]].append(dict(b))
     return out
 
 

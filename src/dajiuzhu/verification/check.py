@@ -147,15 +147,24 @@ class Fetched:
     sources: list[dict]
 
 
+# Up to this many persons, a read is a household's: on the thread's reused connection.
+HOUSEHOLD_KEYS = 50
+
+
 def fetch_inputs(keys: list[int], month: str) -> Fetched:
     """One lake read for the persons ``keys`` (one household, or a batch of households)."""
     w = inputs.window(month)
-    con = lake.connect(threads=2, memory_limit="1GB")
-    try:
-        features = _rows(con, inputs.person_features_sql(w, _keys_sql(keys), keys=keys))
-        assets = _rows(con, inputs.person_assets_sql(w, _keys_sql(keys), keys=keys))
-    finally:
-        con.close()
+    if len(keys) <= HOUSEHOLD_KEYS:
+        with lake.household_reads() as con:
+            features = _rows(con, inputs.person_features_sql(w, _keys_sql(keys), keys=keys))
+            assets = _rows(con, inputs.person_assets_sql(w, _keys_sql(keys), keys=keys))
+    else:
+        con = lake.connect(threads=2, memory_limit="1GB")
+        try:
+            features = _rows(con, inputs.person_features_sql(w, _keys_sql(keys), keys=keys))
+            assets = _rows(con, inputs.person_assets_sql(w, _keys_sql(keys), keys=keys))
+        finally:
+            con.close()
     return Fetched(features, assets, inputs.sources_status(w))
 
 

@@ -114,16 +114,13 @@ def _assistance(links: HouseholdLinks, user: User, person_ids: list[int], purpos
     if not keys:
         return
     listing = ", ".join(str(int(k)) for k in keys)
-    con = lake.connect(threads=1, memory_limit="256MB")
-    try:
-        source = lake.current_sql("assistance_recipients")
-        cols = ", ".join(columns)
+    source = lake.current_sql("assistance_recipients")
+    cols = ", ".join(columns)
+    with lake.household_reads() as con:
         rows = con.execute(
             f"SELECT {cols} FROM {source} WHERE person_key IN ({listing}) "  # noqa: S608 (ints)
             "ORDER BY start_date DESC LIMIT 100"
         ).fetchall()
-    finally:
-        con.close()
     labels = _programme_labels()
     for row in rows:
         r = dict(zip(columns, row, strict=True))
