@@ -85,16 +85,16 @@ def test_a_message_whose_commit_fails_is_delivered_again(broker, client_id, tn_p
     device = _device(tn_person)
     calls = []
 
-    def failing_once(topic, payload, received_at=None, params=None):
+    def failing_once(messages, params=None):
         # other tests' messages reach every intake subscribed to the wildcard: fail on ours
-        if topic == topic_for(device):
-            calls.append(topic)
-            if len(calls) == 1:
-                raise OperationalError("database is locked")
-        return real(topic, payload, received_at, params)
+        ours = [topic for topic, _, _ in messages if topic == topic_for(device)]
+        calls.extend(ours)
+        if ours and len(calls) == 1:
+            raise OperationalError("database is locked")
+        return real(messages, params)
 
-    real = mqtt.ingest
-    monkeypatch.setattr(mqtt, "ingest", failing_once)
+    real = mqtt.ingest_many
+    monkeypatch.setattr(mqtt, "ingest_many", failing_once)
     intake = mqtt.Intake(broker, client_id=client_id)
     _ready(intake)
     mqtt.publish(broker, [_press(device, "e-1")], client_id=f"{client_id}-p")

@@ -212,3 +212,43 @@ def test_a_morning_is_decided_once_by_the_first_check_after_its_deadline(tn_pers
     ingest(late["topic"], late["payload"], received_at=t("03-02 10:06"))
     assert care_check(at=t("03-02 10:10")).raised["NO_MORNING_ACTIVITY"] == 0
     assert _alarms("NO_MORNING_ACTIVITY") == ["03-02 10:00"]
+
+
+def test_a_check_raising_many_alarms_writes_them_at_once_and_leaves_out_a_racing_one(
+    tn_person, wj_person, monkeypatch
+):
+    from dajiuzhu.care import alarms
+    from dajiuzhu.care.rules import care_check
+    from dajiuzhu.core.audit import audit_verify
+    from dajiuzhu.core.models import AuditEvent
+
+    sensors = [p.device(f"MANY-{i}", "motion") for i, p in enumerate([tn_person, wj_person])]
+    # both never heard since their install: OFFLINE for each at the check
+    real = alarms.alarms_raise_many
+
+    def racing(rule, candidates, devices):
+        if rule == "OFFLINE":  # another process raises the first one meanwhile
+            first = candidates[0]
+            alarms.alarm_raise(
+                rule=rule,
+                spell=first["spell"],
+                person_id=first["person_id"],
+                division_code=first["division_code"],
+                raised_at=first["raised_at"],
+                device=devices.get(first.get("device")),
+            )
+        return real(rule, candidates, devices)
+
+    monkeypatch.setattr(alarms, "alarms_raise_many", racing)
+    report = care_check(at=t("03-02 12:00"))
+    offline = Alarm.objects.filter(rule="OFFLINE")
+    assert sorted(offline.values_list("device__device_id", flat=True)) == sorted(sensors)
+    assert report.raised["OFFLINE"] == 1  # the other was raised by the "other process"
+    raised = AuditEvent.objects.filter(action="care.alarm.raise")
+    assert sorted(raised.values_list("object_id", flat=True)) == sorted(
+        str(pk) for pk in Alarm.objects.values_list("pk", flat=True)
+    )
+    assert audit_verify().ok
+    monkeypatch.setattr(alarms, "alarms_raise_many", real)
+    again = care_check(at=t("03-02 12:05"))
+    assert again.raised["OFFLINE"] == 0 and offline.count() == 2

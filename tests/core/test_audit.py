@@ -335,3 +335,29 @@ def test_a_chain_broken_before_the_reseal_stays_on_record(db):
     report = audit_verify()
     assert report.ok  # the re-sealed chain itself is intact …
     assert f"原SHA-256链已断开(事件{events[2].pk})" in report.notes[0]  # … but not before
+
+
+def test_many_events_appended_at_once_chain_and_checkpoint_as_one_by_one(
+    db, settings, audit_checkpoints, django_capture_on_commit_callbacks
+):
+    settings.AUDIT_CHECKPOINT_EVERY = 3
+    start = AuditHead.objects.get().count
+    entries = [
+        audit.AuditEntry("test.many", "test", i, "administration", {"i": i}) for i in range(7)
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        events = audit.audit_record_many(actor=None, entries=entries, label="care")
+        audit.audit_record_many(actor=None, entries=[])
+    assert [e.object_id for e in events] == [str(i) for i in range(7)]
+    assert all(e.pk for e in events)
+    assert [e.prev_hash for e in events[1:]] == [e.hash for e in events[:-1]]
+    head = AuditHead.objects.get()
+    assert (head.count, head.last_hash) == (start + 7, events[-1].hash)
+    lines = [json.loads(line) for line in audit_checkpoints.read_text().splitlines()]
+    assert [line["count"] for line in lines] == [
+        c for c in range(start + 1, start + 8) if c % 3 == 0
+    ]
+    assert [line["head"] for line in lines] == [
+        events[line["count"] - start - 1].hash for line in lines
+    ]
+    assert audit_verify().ok

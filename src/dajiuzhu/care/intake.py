@@ -16,8 +16,9 @@ import json
 import logging
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -42,6 +43,7 @@ log = logging.getLogger("dajiuzhu.care")
 TOPIC = re.compile(r"^dajiuzhu/v1/devices/(?P<device>[A-Za-z0-9._:-]{1,64})/events$")
 SUBSCRIPTION = "dajiuzhu/v1/devices/+/events"
 MAX_EVENT_ID = 100
+CHUNK = 500  # ids in one IN (…) at most
 
 
 def topic_for(device_id: str) -> str:
@@ -152,74 +154,178 @@ def ingest(
     received_at: datetime | None = None,
     params: CareParameters | None = None,
 ) -> IngestResult:
-    """Take in one device message (see the module's docstring). Never raises for bad input;
-    a database error propagates (the message is then not acknowledged). ``params``: the care
-    parameters of the day received, when the caller has them already (a batch)."""
-    received_at = received_at or timezone.now()
-    raw = payload.encode("utf-8") if isinstance(payload, str) else bytes(payload)
-    match = TOPIC.match(topic or "")
-    device_id = match["device"] if match else ""
-    params = params or care_parameters(timezone.localdate(received_at))
-    try:
+    """Take in one device message (see the module's docstring): ``ingest_many`` of one."""
+    return ingest_many([(topic, payload, received_at)], params)[0]
+
+
+def ingest_many(
+    messages: Sequence[tuple[str, bytes | str, datetime | None]],
+    params: CareParameters | None = None,
+) -> list[IngestResult]:
+    """Take in messages in the order given, in one transaction; one result each, in order.
+
+    Never raises for bad input; a database error propagates (none of the messages is then
+    acknowledged). The devices are read (and locked, in one order, so that two intakes never
+    deadlock) in one query, the known (device, event_id) pairs in one, the new events are
+    written in one insert and the devices' last messages in one update: a batch of heartbeats
+    costs a handful of statements, not several per message. ``params``: the care parameters
+    of the day received, when every message is of that day and the caller has them."""
+    by_day: dict[date, CareParameters] = {}
+
+    def params_of(received: datetime) -> CareParameters:
+        if params is not None:
+            return params
+        day = timezone.localdate(received)
+        if day not in by_day:
+            by_day[day] = care_parameters(day)
+        return by_day[day]
+
+    results: list[IngestResult | None] = [None] * len(messages)
+    staged: list[tuple[int, str, bytes, datetime, CareParameters]] = []
+    rejected: list[tuple[int, str, str, datetime]] = []
+    for index, (topic, payload, received) in enumerate(messages):
+        received = received or timezone.now()
+        raw = payload.encode("utf-8") if isinstance(payload, str) else bytes(payload)
+        match = TOPIC.match(topic or "")
+        device_id = match["device"] if match else ""
+        day_params = params_of(received)
         if match is None:
-            raise _Rejected(RejectReason.BAD_TOPIC)
-        if len(raw) > params.max_payload_bytes:
-            raise _Rejected(RejectReason.OVERSIZED)
-        with transaction.atomic():
-            return _take_in(device_id, raw, received_at, params)
-    except _Rejected as rejected:
-        _count_rejection(rejected.reason, device_id, received_at)
-        log.info("care.intake.rejected", extra={"reason": rejected.reason, "device": device_id})
-        return IngestResult("rejected", reason=rejected.reason, device_id=device_id)
+            rejected.append((index, RejectReason.BAD_TOPIC, device_id, received))
+        elif len(raw) > day_params.max_payload_bytes:
+            rejected.append((index, RejectReason.OVERSIZED, device_id, received))
+        else:
+            staged.append((index, device_id, raw, received, day_params))
+    with transaction.atomic():
+        if staged:
+            _take_in(staged, results, rejected)
+        for index, reason, device_id, received in rejected:
+            _count_rejection(reason, device_id, received)
+            log.info("care.intake.rejected", extra={"reason": reason, "device": device_id})
+            results[index] = IngestResult("rejected", reason=reason, device_id=device_id)
+    return [r for r in results if r is not None]
 
 
 def _take_in(
-    device_id: str, raw: bytes, received_at: datetime, params: CareParameters
-) -> IngestResult:
-    device = Device.objects.select_for_update().filter(device_id=device_id).first()
-    if device is None:
-        raise _Rejected(RejectReason.UNKNOWN_DEVICE)
-    if device.status != DeviceStatus.ACTIVE:
-        raise _Rejected(RejectReason.REMOVED_DEVICE)
-    msg = _parse(raw, received_at, params)
-    result = IngestResult("accepted", device_id=device_id, event_id=msg.event_id)
-    if DeviceEvent.objects.filter(device=device, event_id=msg.event_id).exists():
-        result.status = "duplicate"
-        return result
-    try:
-        with transaction.atomic():
-            event = DeviceEvent.objects.create(
-                device=device,
-                person_id=device.person_id,
-                event_id=msg.event_id,
-                type=msg.type,
-                at=msg.at,
-                received_at=received_at,
-                battery=msg.battery,
-                lat=msg.lat,
-                lon=msg.lon,
-                raw=msg.raw,
-            )
-    except IntegrityError:  # the same message taken in concurrently by another intake
-        result.status = "duplicate"
-        return result
-    _update_device(device, msg, params, event, result)
-    if msg.type in (EventType.AWAY_ON, EventType.AWAY_OFF):
-        _away(device, msg)
-    rule = IMMEDIATE_RULES.get(msg.type)
-    if rule is not None:
-        alarm = alarms.alarm_raise(
-            rule=rule,
-            spell=f"{device.device_id}:{msg.event_id}",
+    staged: list[tuple[int, str, bytes, datetime, CareParameters]],
+    results: list[IngestResult | None],
+    rejected: list[tuple[int, str, str, datetime]],
+) -> None:
+    ids = sorted({device_id for _, device_id, _, _, _ in staged})
+    devices: dict[str, Device] = {}
+    for start in range(0, len(ids), CHUNK):
+        devices.update(
+            (d.device_id, d)
+            for d in Device.objects.select_for_update()
+            .filter(device_id__in=ids[start : start + CHUNK])
+            .order_by("device_id")
+        )
+    parsed: list[tuple[int, Device, _Message, datetime, CareParameters]] = []
+    for index, device_id, raw, received, day_params in staged:
+        device = devices.get(device_id)
+        try:
+            if device is None:
+                raise _Rejected(RejectReason.UNKNOWN_DEVICE)
+            if device.status != DeviceStatus.ACTIVE:
+                raise _Rejected(RejectReason.REMOVED_DEVICE)
+            msg = _parse(raw, received, day_params)
+        except _Rejected as refused:
+            rejected.append((index, refused.reason, device_id, received))
+            continue
+        parsed.append((index, device, msg, received, day_params))
+    if not parsed:
+        return
+    known = _known_events({(device.pk, msg.event_id) for _, device, msg, _, _ in parsed})
+    fresh: list[tuple[int, Device, _Message, CareParameters, DeviceEvent]] = []
+    for index, device, msg, received, day_params in parsed:
+        results[index] = IngestResult("accepted", device_id=device.device_id, event_id=msg.event_id)
+        key = (device.pk, msg.event_id)
+        if key in known:  # stored before, or earlier in this batch
+            results[index].status = "duplicate"  # type: ignore[union-attr]
+            continue
+        known.add(key)
+        event = DeviceEvent(
             device=device,
             person_id=device.person_id,
-            division_code=device.division_code,
-            raised_at=msg.at,
-            event=event,
+            event_id=msg.event_id,
+            type=msg.type,
+            at=msg.at,
+            received_at=received,
+            battery=msg.battery,
+            lat=msg.lat,
+            lon=msg.lon,
+            raw=msg.raw,
         )
-        if alarm is not None:
-            result.alarms.append(alarm.pk)
-    return result
+        fresh.append((index, device, msg, day_params, event))
+    stored = _store_events(fresh, results)
+    changed: dict[int, Device] = {}
+    fields: set[str] = set()
+    for index, device, msg, day_params, event in stored:
+        result = results[index]
+        assert result is not None
+        touched = _update_device(device, msg, day_params, event, result)
+        if touched:
+            changed[device.pk] = device
+            fields.update(touched)
+        if msg.type in (EventType.AWAY_ON, EventType.AWAY_OFF):
+            _away(device, msg)
+        rule = IMMEDIATE_RULES.get(msg.type)
+        if rule is not None:
+            alarm = alarms.alarm_raise(
+                rule=rule,
+                spell=f"{device.device_id}:{msg.event_id}",
+                device=device,
+                person_id=device.person_id,
+                division_code=device.division_code,
+                raised_at=msg.at,
+                event=event,
+            )
+            if alarm is not None:
+                result.alarms.append(alarm.pk)
+    if changed:
+        Device.objects.bulk_update(list(changed.values()), sorted(fields), batch_size=CHUNK)
+
+
+def _known_events(keys: set[tuple[int, str]]) -> set[tuple[int, str]]:
+    """Which of these (device pk, event_id) pairs are stored already."""
+    pks = sorted({pk for pk, _ in keys})
+    event_ids = sorted({event_id for _, event_id in keys})
+    found: set[tuple[int, str]] = set()
+    for start in range(0, len(event_ids), CHUNK):
+        found.update(
+            DeviceEvent.objects.filter(
+                device_id__in=pks, event_id__in=event_ids[start : start + CHUNK]
+            ).values_list("device_id", "event_id")
+        )
+    return found & keys
+
+
+def _store_events(
+    fresh: list[tuple[int, Device, _Message, CareParameters, DeviceEvent]],
+    results: list[IngestResult | None],
+) -> list[tuple[int, Device, _Message, CareParameters, DeviceEvent]]:
+    """Insert the new events in one statement; the ones stored, in order. Should another
+    intake have stored one of them meanwhile (the unique constraint decides), they are
+    inserted one by one and that one counts as a duplicate."""
+    if not fresh:
+        return []
+    try:
+        with transaction.atomic():
+            DeviceEvent.objects.bulk_create([item[-1] for item in fresh], batch_size=CHUNK)
+        return fresh
+    except IntegrityError:
+        pass
+    stored = []
+    for item in fresh:
+        event = item[-1]
+        event.pk = None
+        try:
+            with transaction.atomic():
+                event.save(force_insert=True)
+        except IntegrityError:
+            results[item[0]].status = "duplicate"  # type: ignore[union-attr]
+            continue
+        stored.append(item)
+    return stored
 
 
 def _update_device(
@@ -228,7 +334,9 @@ def _update_device(
     params: CareParameters,
     event: DeviceEvent,
     result: IngestResult,
-) -> None:
+) -> list[str]:
+    """Move the device's last message, motion and battery on (in memory); the fields changed.
+    A battery falling to the limit raises LOW_BATTERY."""
     fields = []
     latest = device.last_heard_at is None or msg.at >= device.last_heard_at
     if latest:
@@ -258,8 +366,7 @@ def _update_device(
         if low != device.battery_low:
             device.battery_low = low
             fields.append("battery_low")
-    if fields:
-        device.save(update_fields=fields)
+    return fields
 
 
 def _away(device: Device, msg: _Message) -> None:
@@ -275,4 +382,4 @@ def _away(device: Device, msg: _Message) -> None:
         open_spell.save(update_fields=["end"])
 
 
-__all__ = ["SUBSCRIPTION", "IngestResult", "ingest", "topic_for"]
+__all__ = ["SUBSCRIPTION", "IngestResult", "ingest", "ingest_many", "topic_for"]

@@ -3,7 +3,7 @@
 It subscribes to ``dajiuzhu/v1/devices/+/events`` with QoS 1 on a persistent session (fixed
 client id, ``clean_session=False``) and acknowledges a message only after its effect is
 committed. The messages that have arrived together (at most ``BATCH``; the broker sends a
-limited number unacknowledged) are taken in one transaction, each through ``ingest``, and
+limited number unacknowledged) are taken in one transaction through ``ingest_many``, and
 acknowledged in the order they came once it commits: one commit for many messages. When the
 database fails, the whole batch is left unacknowledged and the consumer drops the connection:
 the broker keeps the session and sends those messages again on the next connection (an event
@@ -18,16 +18,15 @@ import logging
 import os
 import time
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
-from django.db import DatabaseError, close_old_connections, connection, transaction
+from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 from paho.mqtt.enums import CallbackAPIVersion
 
-from dajiuzhu.care.intake import SUBSCRIPTION, ingest
-from dajiuzhu.care.parameters import CareParameters, care_parameters
+from dajiuzhu.care.intake import SUBSCRIPTION, ingest_many
 
 log = logging.getLogger("dajiuzhu.care.mqtt")
 
@@ -101,14 +100,8 @@ class Intake:
         batch, self._arrived = self._arrived, []
         if not batch or self._reconnect:
             return
-        by_day: dict[date, CareParameters] = {}
         try:
-            with transaction.atomic():
-                for message, received_at in batch:
-                    day = timezone.localdate(received_at)
-                    if day not in by_day:
-                        by_day[day] = care_parameters(day)
-                    ingest(message.topic, bytes(message.payload), received_at, by_day[day])
+            ingest_many([(m.topic, bytes(m.payload), received_at) for m, received_at in batch])
         except DatabaseError:
             self.failed += 1
             log.exception("care.mqtt.commit_failed", extra={"messages": len(batch)})

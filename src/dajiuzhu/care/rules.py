@@ -382,13 +382,11 @@ def _raise_new(report: CheckReport, rule: str, candidates: list[dict]) -> None:
                 "spell", flat=True
             )
         )
-    for c in candidates:
-        if c["spell"] in existing:
-            continue
-        device = c.pop("device", None)
-        alarm = alarms.alarm_raise(
-            rule=rule, **c, device=Device.objects.get(pk=device) if device else None
-        )
-        if alarm is not None:
-            report.raised[alarm.rule] += 1
-            report.alarm_ids.append(alarm.pk)
+    new = [c for c in candidates if c["spell"] not in existing]
+    device_pks = sorted({c["device"] for c in new if c.get("device")})
+    devices: dict[int, Device] = {}
+    for start in range(0, len(device_pks), CHUNK):
+        devices.update(Device.objects.in_bulk(device_pks[start : start + CHUNK]))
+    for alarm in alarms.alarms_raise_many(rule, new, devices):
+        report.raised[alarm.rule] += 1
+        report.alarm_ids.append(alarm.pk)
