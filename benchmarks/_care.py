@@ -47,3 +47,16 @@ def care_home(people: int, prefix: str) -> list[str]:
         batch_size=5000,
     )
     return list(Device.objects.order_by("pk").values_list("device_id", flat=True))
+
+
+def clear_session(url: str, client_id: str) -> None:
+    """Clear an intake's persistent session on the broker: a session left behind keeps its
+    subscription, and the broker queues every later run's messages for it too (and, past its
+    queue limit, works to drop them) — later runs would measure a busier broker."""
+    from dajiuzhu.care.mqtt import make_client, parse_url
+
+    broker = parse_url(url)
+    client = make_client(client_id, clean=True, manual_ack=False)
+    client.connect(broker.host, broker.port)
+    client.loop(timeout=0.5)
+    client.disconnect()

@@ -25,17 +25,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _care import clear_session
 from _common import emit, fresh_home, peak_rss_mib, percentile
-
-
-def _clear_session(url: str, client_id: str) -> None:
-    from dajiuzhu.care.mqtt import make_client, parse_url
-
-    broker = parse_url(url)
-    client = make_client(client_id, clean=True, manual_ack=False)
-    client.connect(broker.host, broker.port)
-    client.loop(timeout=0.5)
-    client.disconnect()
 
 
 def main() -> None:
@@ -124,7 +115,7 @@ def main() -> None:
     finally:
         intake.terminate()
         intake.wait(timeout=10)
-        _clear_session(args.url, client_id)
+        clear_session(args.url, client_id)
 
     started = time.perf_counter()
     care_check(at=timezone.now())

@@ -2,19 +2,21 @@
 
 60,000 devices (30,000 people × motion sensor + pendant) registered in a fresh SQLite home; a
 separate `dajiuzhu care intake` process (QoS 1, manual ack after commit); one publisher sends
-heartbeats round-robin at ``--rate`` messages/s for ``--seconds`` and a pendant button press
-every ``--press-every`` seconds. Measured:
+heartbeats round-robin at ``--rate`` messages/s for ``--seconds``, on top of them motion from
+the motion sensors at ``--motion-rate`` messages/s, and a pendant alarm every ``--press-every``
+seconds (every fourth a fall, the others a button). Measured:
 
 * publish → alarm committed (the alarm row's ``created_at`` against the publish time), and
   publish → alarm *visible in the operators' event stream*: a reader polls for new alarms at each
   poll exactly as the console's stream does (``selectors.alarms_after``), so this includes the
   stream's poll (``CARE_STREAM_POLL_SECONDS``); the browser's rendering is not included;
-* the backlog (published − stored) at the end of publishing and how long it took to drain;
+* the backlog (published − stored) every 10 s while publishing (it must not grow), at the end
+  of publishing, and how long it took to drain;
 * the intake's peak memory (VmHWM) and this process's.
 
 The issue's figure is 2,000 messages/s for 10 minutes; this run states its own rate and length.
 
-    .venv/bin/python benchmarks/care_load.py --rate 80 --seconds 120
+    .venv/bin/python benchmarks/care_load.py --rate 2000 --motion-rate 100 --seconds 600
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _care import care_home
+from _care import care_home, clear_session
 from _common import emit, peak_rss_mib, percentile
 
 
@@ -46,12 +48,14 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=30_000)
     parser.add_argument("--rate", type=float, default=80)
     parser.add_argument("--seconds", type=float, default=120)
+    parser.add_argument("--motion-rate", type=float, default=0)
     parser.add_argument("--press-every", type=float, default=2.0)
     parser.add_argument("--url", default="mqtt://127.0.0.1:1883")
     args = parser.parse_args()
     started = time.perf_counter()
     devices = care_home(args.people, "L")
     from django.db import connection
+    from django.db.models import Max
     from django.utils import timezone
 
     from dajiuzhu.care.intake import topic_for
@@ -59,6 +63,7 @@ def main() -> None:
     from dajiuzhu.care.mqtt import make_client, parse_url
 
     pendants = [d for d in devices if d.endswith("-p")]
+    sensors = [d for d in devices if not d.endswith("-p")]
     setup_seconds = time.perf_counter() - started
     connection.close()
 
@@ -92,28 +97,42 @@ def main() -> None:
         time.sleep(3)  # the intake connected and subscribed
         reader = threading.Thread(target=stream_reader, daemon=True)
         reader.start()
-        sent = 0
+        sent = beats = motions = 0
         t0 = time.time()
-        next_press = t0
+        next_press = next_sample = t0
+        backlog: list[dict] = []
         while (elapsed := time.time() - t0) < args.seconds:
-            due = int(elapsed * args.rate)
-            while sent < due:
-                device = devices[sent % len(devices)]
+            while beats < int(elapsed * args.rate):
                 body = {
-                    "event_id": f"hb-{sent}",
+                    "event_id": f"hb-{beats}",
                     "type": "heartbeat",
                     "at": timezone.now().isoformat(),
                     "battery": 80,
                 }
-                pub.publish(topic_for(device), json.dumps(body), qos=1)
+                pub.publish(topic_for(devices[beats % len(devices)]), json.dumps(body), qos=1)
+                beats += 1
+                sent += 1
+            while motions < int(elapsed * args.motion_rate):
+                body = {
+                    "event_id": f"mo-{motions}",
+                    "type": "motion",
+                    "at": timezone.now().isoformat(),
+                }
+                pub.publish(topic_for(sensors[motions % len(sensors)]), json.dumps(body), qos=1)
+                motions += 1
                 sent += 1
             if time.time() >= next_press:
                 event_id = f"press-{len(published)}"
-                body = {"event_id": event_id, "type": "button", "at": timezone.now().isoformat()}
+                kind = "fall" if len(published) % 4 == 3 else "button"
+                body = {"event_id": event_id, "type": kind, "at": timezone.now().isoformat()}
                 published[event_id] = time.time()
                 pub.publish(topic_for(pendants[len(published) % len(pendants)]), json.dumps(body))
                 sent += 1
                 next_press += args.press_every
+            if time.time() >= next_sample:
+                stored_now = DeviceEvent.objects.aggregate(n=Max("pk"))["n"] or 0
+                backlog.append({"at_s": round(elapsed), "backlog": sent - stored_now})
+                next_sample += 10
             time.sleep(0.002)
         publishing = time.time() - t0
         stored_at_end = DeviceEvent.objects.count()
@@ -131,6 +150,7 @@ def main() -> None:
         pub.disconnect()
         intake.terminate()
         intake.wait(timeout=10)
+        clear_session(args.url, client_id)
 
     created = dict(
         Alarm.objects.filter(event_ref__in=list(published)).values_list("event_ref", "created_at")
@@ -145,6 +165,9 @@ def main() -> None:
             "rate_per_second": args.rate,
             "publishing_seconds": round(publishing, 1),
             "messages_published": sent,
+            "motion_per_second": args.motion_rate,
+            "backlog_every_10_s": [b["backlog"] for b in backlog],
+            "backlog_max": max(b["backlog"] for b in backlog),
             "messages_stored": stored,
             "backlog_at_end_of_publishing": sent - stored_at_end,
             "drain_seconds": round(drained, 1),

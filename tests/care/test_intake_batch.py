@@ -108,10 +108,7 @@ def test_one_message_and_a_batch_give_the_same_answers(tn_person, wj_person):
             _item(sensor, "a", "heartbeat", t("03-01 08:00"), battery=50),
             _item(sensor, "d", "motion", t("03-01 08:03"), battery=19),
         ]
-        if one_by_one:
-            results = [intake.ingest(*item) for item in batch]
-        else:
-            results = ingest_many(batch)
+        results = [intake.ingest(*item) for item in batch] if one_by_one else ingest_many(batch)
         return [(r.status, r.reason, len(r.alarms)) for r in results], json.dumps(
             list(
                 Device.objects.filter(device_id__in=[sensor, pendant])

@@ -27,7 +27,7 @@ import logging.handlers
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -155,7 +155,7 @@ def audit_record_many(
         head.save(update_fields=["last_hash", "count"])
         for count, mac in checkpoints:
             # Only once it is committed: a rolled-back event must never be a checkpoint.
-            transaction.on_commit(lambda c=count, m=mac: _checkpoint_quietly(c, m, "audit"))
+            transaction.on_commit(partial(_checkpoint_quietly, count, mac, "audit"))
     return events
 
 
