@@ -387,6 +387,19 @@ def _raise_new(report: CheckReport, rule: str, candidates: list[dict]) -> None:
     devices: dict[int, Device] = {}
     for start in range(0, len(device_pks), CHUNK):
         devices.update(Device.objects.in_bulk(device_pks[start : start + CHUNK]))
-    for alarm in alarms.alarms_raise_many(rule, new, devices):
+    raised = alarms.alarms_raise_many(
+        [
+            alarms.Candidate(
+                rule=rule,
+                spell=c["spell"],
+                person_id=c["person_id"],
+                division_code=c["division_code"],
+                raised_at=c["raised_at"],
+                device=devices.get(c["device"]) if c.get("device") else None,
+            )
+            for c in new
+        ]
+    )
+    for alarm in raised:
         report.raised[alarm.rule] += 1
         report.alarm_ids.append(alarm.pk)
