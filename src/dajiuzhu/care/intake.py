@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -44,6 +44,7 @@ TOPIC = re.compile(r"^dajiuzhu/v1/devices/(?P<device>[A-Za-z0-9._:-]{1,64})/even
 SUBSCRIPTION = "dajiuzhu/v1/devices/+/events"
 MAX_EVENT_ID = 100
 CHUNK = 500  # ids in one IN (…) at most
+_TYPES = frozenset(EventType.values)  # the enum builds its list anew on every read
 
 
 def topic_for(device_id: str) -> str:
@@ -92,7 +93,7 @@ def _parse(raw: bytes, received_at: datetime, params: CareParameters) -> _Messag
     if not isinstance(event_id, str) or not event_id.strip() or len(event_id) > MAX_EVENT_ID:
         raise _Rejected(RejectReason.BAD_EVENT_ID)
     kind = data.get("type")
-    if not isinstance(kind, str) or kind not in EventType.values:
+    if not isinstance(kind, str) or kind not in _TYPES:
         raise _Rejected(RejectReason.UNKNOWN_TYPE)
     at = _parse_time(data.get("at"))
     if at > received_at + timedelta(seconds=params.future_tolerance_seconds):
@@ -282,7 +283,25 @@ def _take_in(
             if alarm is not None:
                 result.alarms.append(alarm.pk)
     if changed:
-        Device.objects.bulk_update(list(changed.values()), sorted(fields), batch_size=CHUNK)
+        _write_devices(list(changed.values()), sorted(fields))
+
+
+def _write_devices(devices: list[Device], names: list[str]) -> None:
+    """Write these fields of these devices in one prepared statement (``executemany``).
+    ``bulk_update`` builds a CASE WHEN over every row and field, which cost two thirds of a
+    batch's time (profiled at 60,000 devices); values are adapted by the backend's own
+    adapters."""
+    conn = connections[Device.objects.db]
+    quote = conn.ops.quote_name
+    fields = [Device._meta.get_field(name) for name in names]
+    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+    table, pk = quote(Device._meta.db_table), quote(Device._meta.pk.column)
+    sql = f"UPDATE {table} SET {assignments} WHERE {pk} = %s"  # noqa: S608 (model names only)
+    params = [
+        [*(f.get_db_prep_save(getattr(d, f.attname), conn) for f in fields), d.pk] for d in devices
+    ]
+    with conn.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 def _known_events(keys: set[tuple[int, str]]) -> set[tuple[int, str]]:
