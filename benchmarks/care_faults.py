@@ -2,7 +2,7 @@
 and a restart of the broker, under load.
 
 A broker of its own (the machine's `mosquitto` binary on 127.0.0.1:18883, persistence on in a
-temporary folder, `max_queued_messages` raised as docs/care.md asks of production) and a fresh
+temporary folder, the deployment's settings of deploy/mosquitto.conf) and a fresh
 SQLite home with ``--people`` people (a motion sensor and a pendant each). One publisher
 (QoS 1; paho's threaded loop reconnects by itself) sends heartbeats at ``--rate`` messages/s
 and a pendant button press every ``--press-every`` seconds for ``--seconds``. Meanwhile:
@@ -36,6 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _care import care_home
+from _care import start_broker as start_shared_broker
 from _common import emit
 
 PORT = 18883
@@ -50,24 +51,7 @@ def acknowledged(info) -> bool:
 
 
 def start_broker(folder: Path) -> subprocess.Popen:
-    conf = folder / "mosquitto.conf"
-    conf.write_text(
-        f"listener {PORT} 127.0.0.1\nallow_anonymous true\npersistence true\n"
-        f"persistence_location {folder}/\nmax_queued_messages 1000000\n"
-        "max_inflight_messages 100\n"
-    )
-    broker = subprocess.Popen(
-        ["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    for _ in range(50):
-        try:
-            import socket
-
-            with socket.create_connection(("127.0.0.1", PORT), timeout=0.2):
-                return broker
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("the benchmark's broker did not start")
+    return start_shared_broker(folder, PORT)
 
 
 def start_intake(env: dict[str, str]) -> subprocess.Popen:

@@ -1,0 +1,97 @@
+"""The broker settings the deployment ships (deploy/mosquitto.conf), run on the machine's
+mosquitto: a backlog past Mosquitto's default queue of 1,000 messages per session is kept, and
+the intake takes more than Mosquitto's default 20 unacknowledged messages per transaction.
+
+Skipped with a visible reason when there is no ``mosquitto`` binary (failed instead when
+DAJIUZHU_REQUIRE_ALL=1)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from dajiuzhu.care import mqtt
+from dajiuzhu.care.intake import topic_for
+from dajiuzhu.care.models import DeviceEvent
+from tests.care.conftest import t
+from tests.conftest import require
+
+SETTINGS = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto.conf"
+BACKLOG = 1500  # past Mosquitto's default max_queued_messages (1000) + max_inflight (20)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def shipped_broker(tmp_path):
+    require(shutil.which("mosquitto") is not None, "no mosquitto binary on this machine")
+    port = _free_port()
+    conf = tmp_path / "mosquitto.conf"
+    conf.write_text(
+        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence_location {tmp_path}/\n"
+        + SETTINGS.read_text()
+    )
+    broker = subprocess.Popen(["mosquitto", "-c", str(conf)], stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+        except OSError:
+            if broker.poll() is not None:
+                pytest.fail(f"mosquitto refused deploy/mosquitto.conf: {broker.stderr.read()}")
+            if time.monotonic() > deadline:
+                broker.kill()
+                pytest.fail("mosquitto did not listen within 10 s")
+            time.sleep(0.05)
+    yield f"mqtt://127.0.0.1:{port}"
+    broker.terminate()
+    broker.wait(timeout=10)
+
+
+def test_a_backlog_past_the_default_queue_is_kept_and_taken_in_large_batches(
+    shipped_broker, tn_person, monkeypatch
+):
+    device = tn_person.device("CONF-1", "motion")
+    batches: list[int] = []
+    real = mqtt.ingest_many
+
+    def counting(messages, params=None):
+        batches.append(len(messages))
+        return real(messages, params)
+
+    monkeypatch.setattr(mqtt, "ingest_many", counting)
+    first = mqtt.Intake(shipped_broker, client_id="conf-intake")
+    deadline = time.monotonic() + 10
+    while not first.connected and time.monotonic() < deadline:
+        first.loop_for(0.2)
+    first.loop_for(0.5)  # the subscription's acknowledgement: the session now holds it
+    first.stop()
+    at = t("03-01 08:00").isoformat()
+    sent = mqtt.publish(
+        shipped_broker,
+        (
+            (topic_for(device), json.dumps({"event_id": f"b-{i}", "type": "heartbeat", "at": at}))
+            for i in range(BACKLOG)
+        ),
+        client_id="conf-publisher",
+    )
+    assert sent == BACKLOG
+    stored = DeviceEvent.objects.filter(device__device_id=device)
+    second = mqtt.Intake(shipped_broker, client_id="conf-intake")
+    deadline = time.monotonic() + 30
+    while stored.count() < BACKLOG and time.monotonic() < deadline:
+        second.loop_for(0.3)
+    second.stop()
+    assert stored.count() == BACKLOG  # Mosquitto's defaults would have dropped 480
+    assert max(batches) > 20  # more than the default in flight in one transaction
