@@ -34,6 +34,8 @@ log = logging.getLogger("dajiuzhu.care.mqtt")
 DEFAULT_URL = f"mqtt://127.0.0.1:{os.environ.get('DAJIUZHU_MQTT_PORT', '18830')}"
 DEFAULT_CLIENT_ID = "dajiuzhu-care-intake"
 BATCH = 200  # messages taken in one transaction at most
+GATHER_SECONDS = 0.05  # a message waits at most this long for others to share its transaction
+SLOW_BATCH_SECONDS = 0.5  # a batch taking longer is logged: devices' messages wait meanwhile
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ class Intake:
         batch, self._arrived = self._arrived, []
         if not batch or self._reconnect:
             return
+        started = time.monotonic()
         try:
             ingest_many([(m.topic, bytes(m.payload), received_at) for m, received_at in batch])
         except DatabaseError:
@@ -110,19 +113,27 @@ class Intake:
             self._reconnect = True  # unacknowledged: the broker sends them again
             self.client.disconnect()
             return
+        took = time.monotonic() - started
+        if took > SLOW_BATCH_SECONDS:
+            log.warning(
+                "care.mqtt.slow_batch %d messages in %.2f s",
+                len(batch),
+                took,
+                extra={"messages": len(batch), "seconds": round(took, 3)},
+            )
         for message, _ in batch:
             self.client.ack(message.mid, message.qos)
         self.taken += len(batch)
 
     def _read(self, timeout: float) -> None:
-        """One read from the broker, then whatever else is already waiting (up to BATCH
-        messages), then take them in."""
+        """One read from the broker; once a message has come, what else comes within
+        GATHER_SECONDS (up to BATCH messages); then take them in together. Taking each message
+        in as it came cost a transaction per message: 86 % of a core at 200 messages/s."""
         self.client.loop(timeout=timeout)
-        while self._arrived and len(self._arrived) < BATCH:
-            before = len(self._arrived)
-            self.client.loop(timeout=0)
-            if len(self._arrived) == before:
-                break
+        if self._arrived:
+            until = time.monotonic() + GATHER_SECONDS
+            while len(self._arrived) < BATCH and (left := until - time.monotonic()) > 0:
+                self.client.loop(timeout=left)
         self._take_in()
 
     def connect(self) -> None:
