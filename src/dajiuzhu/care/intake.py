@@ -322,14 +322,25 @@ def _store_events(
     fresh: list[tuple[int, Device, _Message, CareParameters, DeviceEvent]],
     results: list[IngestResult | None],
 ) -> list[tuple[int, Device, _Message, CareParameters, DeviceEvent]]:
-    """Insert the new events in one statement; the ones stored, in order. Should another
-    intake have stored one of them meanwhile (the unique constraint decides), they are
-    inserted one by one and that one counts as a duplicate."""
+    """Insert the new events; the ones stored, in order. The events an alarm may point to
+    (an immediate rule's, a battery at the limit) go in through ``bulk_create``, which gives
+    them their ids; the others — nearly all: heartbeats and motion — in one prepared
+    statement, as ``bulk_create``'s statement building cost a quarter of the intake's CPU at
+    2,000 messages/s. Should another intake have stored one of them meanwhile (the unique
+    constraint decides), they are inserted one by one and that one counts as a duplicate."""
     if not fresh:
         return []
+    linked = [
+        item[-1]
+        for item in fresh
+        if item[2].type in IMMEDIATE_RULES
+        or (item[2].battery is not None and item[2].battery <= item[3].low_battery_percent)
+    ]
     try:
         with transaction.atomic():
-            DeviceEvent.objects.bulk_create([item[-1] for item in fresh], batch_size=CHUNK)
+            if linked:
+                DeviceEvent.objects.bulk_create(linked, batch_size=CHUNK)
+            _insert_events([item[-1] for item in fresh if item[-1].pk is None])
         return fresh
     except IntegrityError:
         pass
@@ -345,6 +356,23 @@ def _store_events(
             continue
         stored.append(item)
     return stored
+
+
+def _insert_events(events: list[DeviceEvent]) -> None:
+    """Insert events in one prepared statement (``executemany``; they get no ids), values
+    adapted by the backend's own adapters."""
+    if not events:
+        return
+    conn = connections[DeviceEvent.objects.db]
+    quote = conn.ops.quote_name
+    fields = [f for f in DeviceEvent._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(quote(f.column) for f in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    table = quote(DeviceEvent._meta.db_table)
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 (model names only)
+    params = [[f.get_db_prep_save(getattr(e, f.attname), conn) for f in fields] for e in events]
+    with conn.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 def _update_device(
