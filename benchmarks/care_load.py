@@ -13,6 +13,8 @@ seconds (every fourth a fall, the others a button). Measured:
 * the backlog (published − stored) every 10 s while publishing (it must not grow) and how much
   of it still waits in the publisher (published − acknowledged by the broker), at the end of
   publishing, and how long it took to drain;
+* every 10 s, the CPU the intake, the publisher (this process) and the broker used (per cent of
+  one core) and the size of SQLite's write-ahead log;
 * the intake's peak memory (VmHWM) and this process's.
 
 The broker is the machine's ``mosquitto`` started for the run on 127.0.0.1:18884 with the
@@ -42,6 +44,12 @@ from _care import care_home, clear_session, start_broker
 from _common import emit, peak_rss_mib, percentile
 
 OWN_PORT = 18884
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _vm_hwm_mib(pid: int) -> float:
@@ -122,6 +130,11 @@ def main() -> None:
         t0 = time.time()
         next_press = next_sample = t0
         backlog: list[dict] = []
+        watched = {"intake": intake.pid, "publisher": os.getpid()}
+        if own_broker is not None:
+            watched["broker"] = own_broker.pid
+        last_cpu = {name: _cpu_seconds(pid) for name, pid in watched.items()}
+        wal = Path(f"{connection.settings_dict['NAME']}-wal")
         while (elapsed := time.time() - t0) < args.seconds:
             while beats < int(elapsed * args.rate):
                 body = {
@@ -152,13 +165,17 @@ def main() -> None:
                 next_press += args.press_every
             if time.time() >= next_sample:
                 stored_now = DeviceEvent.objects.aggregate(n=Max("pk"))["n"] or 0
+                cpu = {name: _cpu_seconds(pid) for name, pid in watched.items()}
                 backlog.append(
                     {
                         "at_s": round(elapsed),
                         "backlog": sent - stored_now,
                         "in_publisher": sent - acked[0],
+                        "cpu": {n: round((cpu[n] - last_cpu[n]) * 10) for n in cpu},  # % of 10 s
+                        "wal_mib": round(wal.stat().st_size / 2**20) if wal.exists() else 0,
                     }
                 )
+                last_cpu = cpu
                 next_sample += 10
             time.sleep(0.002)
         publishing = time.time() - t0
@@ -200,6 +217,10 @@ def main() -> None:
             "backlog_every_10_s": [b["backlog"] for b in backlog],
             "backlog_max": max(b["backlog"] for b in backlog),
             "of_which_in_publisher_every_10_s": [b["in_publisher"] for b in backlog],
+            "cpu_percent_every_10_s": {
+                name: [b["cpu"][name] for b in backlog] for name in backlog[0]["cpu"]
+            },
+            "sqlite_wal_mib_every_10_s": [b["wal_mib"] for b in backlog],
             "acknowledged_by_broker": acked[0],
             "messages_stored": stored,
             "backlog_at_end_of_publishing": sent - stored_at_end,
