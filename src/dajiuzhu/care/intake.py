@@ -293,7 +293,8 @@ def _write_devices(devices: list[Device], names: list[str]) -> None:
     adapters."""
     conn = connections[Device.objects.db]
     quote = conn.ops.quote_name
-    fields = [Device._meta.get_field(name) for name in names]
+    concrete = {f.name: f for f in Device._meta.concrete_fields}
+    fields = [concrete[name] for name in names]
     assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
     table, pk = quote(Device._meta.db_table), quote(Device._meta.pk.column)
     sql = f"UPDATE {table} SET {assignments} WHERE {pk} = %s"  # noqa: S608 (model names only)
