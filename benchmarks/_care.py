@@ -5,14 +5,15 @@ a moment ago)."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import time
+import sys
 from datetime import timedelta
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository: tests.factories
 from _common import fresh_home
 from registry_bulk import rows as hukou_rows
+from tests.factories.broker import BrokerFailed, start_mosquitto
 
 
 def care_home(people: int, prefix: str) -> list[str]:
@@ -53,29 +54,13 @@ def care_home(people: int, prefix: str) -> list[str]:
     return list(Device.objects.order_by("pk").values_list("device_id", flat=True))
 
 
-BROKER_SETTINGS = Path(__file__).resolve().parent.parent / "deploy" / "mosquitto.conf"
-
-
 def start_broker(folder: Path, port: int) -> subprocess.Popen:
     """The machine's ``mosquitto`` on 127.0.0.1:``port`` with the deployment's settings
     (deploy/mosquitto.conf) and its persistence in ``folder``; returns once it listens."""
-    conf = folder / "mosquitto.conf"
-    conf.write_text(
-        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence_location {folder}/\n"
-        + BROKER_SETTINGS.read_text()
-    )
-    broker = subprocess.Popen(
-        ["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    for _ in range(50):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return broker
-        except OSError:
-            if broker.poll() is not None:
-                break
-            time.sleep(0.1)
-    raise SystemExit(f"the benchmark's broker did not start ({conf})")
+    try:
+        return start_mosquitto(folder, port)
+    except BrokerFailed as exc:
+        raise SystemExit(f"the benchmark's broker did not start: {exc}") from None
 
 
 def clear_session(url: str, client_id: str) -> None:

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
-import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
@@ -21,39 +18,19 @@ from dajiuzhu.care.intake import topic_for
 from dajiuzhu.care.models import DeviceEvent
 from tests.care.conftest import t
 from tests.conftest import require
+from tests.factories.broker import BrokerFailed, free_port, start_mosquitto
 
-SETTINGS = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto.conf"
 BACKLOG = 1500  # past Mosquitto's default max_queued_messages (1000) + max_inflight (20)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
 def shipped_broker(tmp_path):
     require(shutil.which("mosquitto") is not None, "no mosquitto binary on this machine")
-    port = _free_port()
-    conf = tmp_path / "mosquitto.conf"
-    conf.write_text(
-        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence_location {tmp_path}/\n"
-        + SETTINGS.read_text()
-    )
-    broker = subprocess.Popen(["mosquitto", "-c", str(conf)], stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-        except OSError:
-            if broker.poll() is not None:
-                pytest.fail(f"mosquitto refused deploy/mosquitto.conf: {broker.stderr.read()}")
-            if time.monotonic() > deadline:
-                broker.kill()
-                pytest.fail("mosquitto did not listen within 10 s")
-            time.sleep(0.05)
+    port = free_port()
+    try:
+        broker = start_mosquitto(tmp_path, port)
+    except BrokerFailed as exc:
+        pytest.fail(str(exc))
     yield f"mqtt://127.0.0.1:{port}"
     broker.terminate()
     broker.wait(timeout=10)

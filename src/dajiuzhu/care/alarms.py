@@ -26,10 +26,9 @@ class Candidate:
     event: DeviceEvent | None = None
 
 
-def alarm_raise(**candidate) -> Alarm | None:
-    """The new alarm (``Candidate``'s fields as keywords), or None when this spell already
-    has one: ``alarms_raise_many`` of one."""
-    one = Candidate(**candidate)
+def alarm_raise(one: Candidate) -> Alarm | None:
+    """The new alarm, or None when this spell already has one: ``alarms_raise_many`` of
+    one."""
     if Alarm.objects.filter(rule=one.rule, spell=one.spell).exists():
         return None
     raised = alarms_raise_many([one])

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -37,6 +37,7 @@ from dajiuzhu.care.models import (
     Rule,
 )
 from dajiuzhu.care.parameters import CareParameters, care_parameters
+from dajiuzhu.core import statements
 
 log = logging.getLogger("dajiuzhu.care")
 
@@ -271,38 +272,11 @@ def _take_in(
             _away(device, msg)
         rule = IMMEDIATE_RULES.get(msg.type)
         if rule is not None:
-            alarm = alarms.alarm_raise(
-                rule=rule,
-                spell=f"{device.device_id}:{msg.event_id}",
-                device=device,
-                person_id=device.person_id,
-                division_code=device.division_code,
-                raised_at=msg.at,
-                event=event,
-            )
+            alarm = alarms.alarm_raise(_candidate(rule, device, msg, event))
             if alarm is not None:
                 result.alarms.append(alarm.pk)
     if changed:
-        _write_devices(list(changed.values()), sorted(fields))
-
-
-def _write_devices(devices: list[Device], names: list[str]) -> None:
-    """Write these fields of these devices in one prepared statement (``executemany``).
-    ``bulk_update`` builds a CASE WHEN over every row and field, which cost two thirds of a
-    batch's time (profiled at 60,000 devices); values are adapted by the backend's own
-    adapters."""
-    conn = connections[Device.objects.db]
-    quote = conn.ops.quote_name
-    concrete = {f.name: f for f in Device._meta.concrete_fields}
-    fields = [concrete[name] for name in names]
-    assignments = ", ".join(f"{quote(f.column)} = %s" for f in fields)
-    table, pk = quote(Device._meta.db_table), quote(Device._meta.pk.column)
-    sql = f"UPDATE {table} SET {assignments} WHERE {pk} = %s"  # noqa: S608 (model names only)
-    params = [
-        [*(f.get_db_prep_save(getattr(d, f.attname), conn) for f in fields), d.pk] for d in devices
-    ]
-    with conn.cursor() as cursor:
-        cursor.executemany(sql, params)
+        statements.update_objects(list(changed.values()), sorted(fields))
 
 
 def _known_events(keys: set[tuple[int, str]]) -> set[tuple[int, str]]:
@@ -334,14 +308,13 @@ def _store_events(
     linked = [
         item[-1]
         for item in fresh
-        if item[2].type in IMMEDIATE_RULES
-        or (item[2].battery is not None and item[2].battery <= item[3].low_battery_percent)
+        if item[2].type in IMMEDIATE_RULES or _battery_low(item[2], item[3])
     ]
     try:
         with transaction.atomic():
             if linked:
                 DeviceEvent.objects.bulk_create(linked, batch_size=CHUNK)
-            _insert_events([item[-1] for item in fresh if item[-1].pk is None])
+            statements.insert_objects([item[-1] for item in fresh if item[-1].pk is None])
         return fresh
     except IntegrityError:
         pass
@@ -357,23 +330,6 @@ def _store_events(
             continue
         stored.append(item)
     return stored
-
-
-def _insert_events(events: list[DeviceEvent]) -> None:
-    """Insert events in one prepared statement (``executemany``; they get no ids), values
-    adapted by the backend's own adapters."""
-    if not events:
-        return
-    conn = connections[DeviceEvent.objects.db]
-    quote = conn.ops.quote_name
-    fields = [f for f in DeviceEvent._meta.concrete_fields if not f.primary_key]
-    columns = ", ".join(quote(f.column) for f in fields)
-    marks = ", ".join(["%s"] * len(fields))
-    table = quote(DeviceEvent._meta.db_table)
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 (model names only)
-    params = [[f.get_db_prep_save(getattr(e, f.attname), conn) for f in fields] for e in events]
-    with conn.cursor() as cursor:
-        cursor.executemany(sql, params)
 
 
 def _update_device(
@@ -398,23 +354,33 @@ def _update_device(
     if msg.battery is not None and latest:
         device.last_battery = msg.battery
         fields.append("last_battery")
-        low = msg.battery <= params.low_battery_percent
+        low = _battery_low(msg, params)
         if low and not device.battery_low:
-            alarm = alarms.alarm_raise(
-                rule=Rule.LOW_BATTERY,
-                spell=f"{device.device_id}:{msg.event_id}",
-                device=device,
-                person_id=device.person_id,
-                division_code=device.division_code,
-                raised_at=msg.at,
-                event=event,
-            )
+            alarm = alarms.alarm_raise(_candidate(Rule.LOW_BATTERY, device, msg, event))
             if alarm is not None:
                 result.alarms.append(alarm.pk)
         if low != device.battery_low:
             device.battery_low = low
             fields.append("battery_low")
     return fields
+
+
+def _candidate(rule: str, device: Device, msg: _Message, event: DeviceEvent) -> alarms.Candidate:
+    """The alarm a message raises: one per message (its spell is the device and event id)."""
+    return alarms.Candidate(
+        rule=rule,
+        spell=f"{device.device_id}:{msg.event_id}",
+        device=device,
+        person_id=device.person_id,
+        division_code=device.division_code,
+        raised_at=msg.at,
+        event=event,
+    )
+
+
+def _battery_low(msg: _Message, params: CareParameters) -> bool:
+    """The message reports a battery at or below the limit (CARE.md: LOW_BATTERY)."""
+    return msg.battery is not None and msg.battery <= params.low_battery_percent
 
 
 def _away(device: Device, msg: _Message) -> None:

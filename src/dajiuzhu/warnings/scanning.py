@@ -18,11 +18,12 @@ from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 
 from dajiuzhu.analytics import summaries as lake_summaries
 from dajiuzhu.analytics.engine import engine_name, open_lake
+from dajiuzhu.core import statements
 from dajiuzhu.core.access import require_role
 from dajiuzhu.core.audit import audit_record
 from dajiuzhu.core.calendar import add_working_days
@@ -383,7 +384,7 @@ def _insert(
     a concurrent scan inserted a moment ago is kept (ON CONFLICT DO NOTHING)."""
     if not rows:
         return 0
-    conn = connections[Warning.objects.db]
+    conn = connections[router.db_for_write(Warning)]
     ops = conn.ops
     fields = {f.attname: f for f in Warning._meta.concrete_fields if not f.primary_key}
     constant = {
@@ -405,13 +406,7 @@ def _insert(
         fields[name].get_db_prep_save(value, conn)
         for name, value in {**constant, **defaults}.items()
     ]
-    names = [*constant, *defaults, *varying]
-    columns = ", ".join(ops.quote_name(fields[n].column) for n in names)
-    marks = ", ".join(["%s"] * len(names))
-    sql = (
-        f"INSERT INTO {ops.quote_name(Warning._meta.db_table)} ({columns}) "
-        f"VALUES ({marks}) ON CONFLICT DO NOTHING"
-    )
+    names = [fields[n].name for n in (*constant, *defaults, *varying)]
     params = [
         [
             *fixed,
@@ -428,8 +423,7 @@ def _insert(
         ]
         for row in rows
     ]
-    with conn.cursor() as cursor:
-        cursor.executemany(sql, params)
+    statements.insert_many(Warning, names, params, ignore_conflicts=True)
     return len(rows)
 
 
