@@ -54,11 +54,12 @@ def care_home(people: int, prefix: str) -> list[str]:
     return list(Device.objects.order_by("pk").values_list("device_id", flat=True))
 
 
-def start_broker(folder: Path, port: int) -> subprocess.Popen:
+def start_broker(folder: Path, port: int, settings: Path | None = None) -> subprocess.Popen:
     """The machine's ``mosquitto`` on 127.0.0.1:``port`` with the deployment's settings
-    (deploy/mosquitto.conf) and its persistence in ``folder``; returns once it listens."""
+    (deploy/mosquitto.conf, or another version's file) and its persistence in ``folder``;
+    returns once it listens."""
     try:
-        return start_mosquitto(folder, port)
+        return start_mosquitto(folder, port, **({"settings": settings} if settings else {}))
     except BrokerFailed as exc:
         raise SystemExit(f"the benchmark's broker did not start: {exc}") from None
 

@@ -23,6 +23,13 @@ deployment's settings (deploy/mosquitto.conf: Mosquitto's defaults of 20 message
 past a half-second pause); ``--url`` uses another broker instead. The issue's figure is 2,000
 messages/s for 10 minutes; this run states its own rate and length.
 
+``--pause-every S --pause-for P`` stops the intake (SIGSTOP) for P seconds every S seconds, as
+a busy shared machine or a long checkpoint would: a backlog builds, and the presses published
+during a pause and in the 5 s after it are reported apart (``around_pauses``: from publishing,
+or from the intake's continuing for one published while it was stopped, to the stream). With
+``--broker-settings FILE`` the broker runs with another version's settings (for a before/after:
+that version's source first on ``PYTHONPATH``).
+
     .venv/bin/python benchmarks/care_load.py --rate 2000 --motion-rate 100 --seconds 600
 """
 
@@ -31,6 +38,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -67,11 +75,16 @@ def main() -> None:
     parser.add_argument("--motion-rate", type=float, default=0)
     parser.add_argument("--press-every", type=float, default=2.0)
     parser.add_argument("--url", help="an existing broker (default: one started for the run)")
+    parser.add_argument("--broker-settings", type=Path, help="instead of deploy/mosquitto.conf")
+    parser.add_argument("--pause-every", type=float, default=0, help="stop the intake every S s")
+    parser.add_argument("--pause-for", type=float, default=3.0, help="for this many seconds")
     args = parser.parse_args()
     started = time.perf_counter()
     own_broker = None
     if args.url is None:
-        own_broker = start_broker(Path(tempfile.mkdtemp(prefix="djz-bench-broker-")), OWN_PORT)
+        own_broker = start_broker(
+            Path(tempfile.mkdtemp(prefix="djz-bench-broker-")), OWN_PORT, args.broker_settings
+        )
         args.url = f"mqtt://127.0.0.1:{OWN_PORT}"
     devices = care_home(args.people, "L")
     from django.db import connection
@@ -135,7 +148,19 @@ def main() -> None:
             watched["broker"] = own_broker.pid
         last_cpu = {name: _cpu_seconds(pid) for name, pid in watched.items()}
         wal = Path(f"{connection.settings_dict['NAME']}-wal")
+        pauses: list[tuple[float, float]] = []  # (stopped, continued), wall clock
+        next_pause = t0 + args.pause_every if args.pause_every else float("inf")
+        stopped = False
         while (elapsed := time.time() - t0) < args.seconds:
+            now = time.time()
+            if not stopped and now >= next_pause:
+                intake.send_signal(signal.SIGSTOP)
+                stopped = True
+                pauses.append((now, now + args.pause_for))
+                next_pause += args.pause_every
+            elif stopped and now >= pauses[-1][1]:
+                intake.send_signal(signal.SIGCONT)
+                stopped = False
             while beats < int(elapsed * args.rate):
                 body = {
                     "event_id": f"hb-{beats}",
@@ -179,6 +204,7 @@ def main() -> None:
                 next_sample += 10
             time.sleep(0.002)
         publishing = time.time() - t0
+        intake.send_signal(signal.SIGCONT)
         stored_at_end = DeviceEvent.objects.count()
         drain_started = time.time()
         while DeviceEvent.objects.count() < sent and time.time() - drain_started < 120:
@@ -204,12 +230,39 @@ def main() -> None:
     )
     commit_ms = [(created[e].timestamp() - t) * 1000 for e, t in published.items() if e in created]
     visible_ms = [(seen[e] - t) * 1000 for e, t in published.items() if e in seen]
+    # Around a pause: the time from publishing (or, for a press published while the intake was
+    # stopped, from the moment it continued) to the stream — what a pause costs beyond itself.
+    near = [
+        (seen[e] - max(t, b)) * 1000
+        for e, t in published.items()
+        if e in seen
+        for a, b in pauses
+        if a <= t <= b + 5
+    ]
+    apart = [
+        (seen[e] - t) * 1000
+        for e, t in published.items()
+        if e in seen and not any(a <= t <= b + 5 for a, b in pauses)
+    ]
+
+    def spread(values: list[float]) -> dict[str, int] | None:
+        if not values:
+            return None
+        return {
+            "presses": len(values),
+            "p50": round(percentile(values, 0.5)),
+            "p99": round(percentile(values, 0.99)),
+            "max": round(max(values)),
+        }
+
     emit(
         {
             "benchmark": "care_load",
             "database": "sqlite",
             "devices": len(devices),
-            "broker": "deploy/mosquitto.conf" if own_broker is not None else args.url,
+            "broker": (str(args.broker_settings or "deploy/mosquitto.conf"))
+            if own_broker is not None
+            else args.url,
             "rate_per_second": args.rate,
             "publishing_seconds": round(publishing, 1),
             "messages_published": sent,
@@ -236,6 +289,11 @@ def main() -> None:
                 "p99": round(percentile(visible_ms, 0.99)),
                 "max": round(max(visible_ms)),
             },
+            "pauses": {"count": len(pauses), "every_s": args.pause_every, "for_s": args.pause_for}
+            if pauses
+            else None,
+            "press_to_stream_around_pauses_ms": spread(near) if pauses else None,
+            "press_to_stream_apart_from_pauses_ms": spread(apart) if pauses else None,
             "intake_peak_rss_mib": round(intake_hwm),
             "bench_peak_rss_mib": round(peak_rss_mib()),
             "setup_seconds": round(setup_seconds, 1),

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -18,22 +20,87 @@ from dajiuzhu.care.intake import topic_for
 from dajiuzhu.care.models import Alarm, DeviceEvent
 from tests.care.conftest import t
 from tests.conftest import require
-from tests.factories.broker import BrokerFailed, free_port, start_mosquitto
+from tests.factories.broker import BrokerFailed, free_port, saved, start_mosquitto
 
 BACKLOG = 1500  # past Mosquitto's default max_queued_messages (1000) + max_inflight (20)
 
 
+class ShippedBroker:
+    """The machine's mosquitto with deploy/mosquitto.conf, in a folder of its own."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.port = free_port()
+        self.url = f"mqtt://127.0.0.1:{self.port}"
+        self.process = self._start()
+
+    def _start(self):
+        try:
+            return start_mosquitto(self.folder, self.port)
+        except BrokerFailed as exc:
+            pytest.fail(str(exc))
+
+    def restart(self) -> None:
+        """Stop it as an operator would (SIGTERM: it saves its sessions) and start it again."""
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        self.process = self._start()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
 @pytest.fixture
-def shipped_broker(tmp_path):
+def shipped():
     require(shutil.which("mosquitto") is not None, "no mosquitto binary on this machine")
-    port = free_port()
-    try:
-        broker = start_mosquitto(tmp_path, port)
-    except BrokerFailed as exc:
-        pytest.fail(str(exc))
-    yield f"mqtt://127.0.0.1:{port}"
-    broker.terminate()
-    broker.wait(timeout=10)
+    # Not pytest's tmp_path: its parents are closed to Mosquitto's own user.
+    folder = Path(tempfile.mkdtemp(prefix="djz-test-mosquitto-"))
+    broker = ShippedBroker(folder)
+    yield broker
+    broker.stop()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def shipped_broker(shipped):
+    return shipped.url
+
+
+def _subscribe_then_leave(url: str, client_id: str) -> None:
+    """Connect the intake's session once, so that it holds the subscription, and leave."""
+    first = mqtt.Intake(url, client_id=client_id)
+    deadline = time.monotonic() + 10
+    while not first.connected and time.monotonic() < deadline:
+        first.loop_for(0.2)
+    first.loop_for(0.5)  # the subscription's acknowledgement: the session now holds it
+    first.stop()
+
+
+def test_the_intakes_session_and_its_queue_survive_a_restart_of_the_broker(shipped, tn_person):
+    """Messages queued for the intake while it is down outlive a restart of the broker: the
+    broker must be able to write its persistence file (tests.factories.broker gives the folder
+    to Mosquitto's own user; without that every save failed and the restart lost them)."""
+    device = tn_person.device("CONF-R", "motion")
+    _subscribe_then_leave(shipped.url, "restart-intake")
+    at = t("03-01 08:00").isoformat()
+    mqtt.publish(
+        shipped.url,
+        (
+            (topic_for(device), json.dumps({"event_id": f"r-{i}", "type": "heartbeat", "at": at}))
+            for i in range(300)
+        ),
+        client_id="restart-pub",
+    )
+    shipped.restart()
+    assert saved(shipped.folder)
+    stored = DeviceEvent.objects.filter(device__device_id=device)
+    intake = mqtt.Intake(shipped.url, client_id="restart-intake")
+    deadline = time.monotonic() + 20
+    while stored.count() < 300 and time.monotonic() < deadline:
+        intake.loop_for(0.3)
+    intake.stop()
+    assert stored.count() == 300
 
 
 def test_a_backlog_past_the_default_queue_is_kept_and_taken_in_large_batches(
@@ -48,12 +115,7 @@ def test_a_backlog_past_the_default_queue_is_kept_and_taken_in_large_batches(
         return real(messages, params)
 
     monkeypatch.setattr(mqtt, "ingest_many", counting)
-    first = mqtt.Intake(shipped_broker, client_id="conf-intake")
-    deadline = time.monotonic() + 10
-    while not first.connected and time.monotonic() < deadline:
-        first.loop_for(0.2)
-    first.loop_for(0.5)  # the subscription's acknowledgement: the session now holds it
-    first.stop()
+    _subscribe_then_leave(shipped_broker, "conf-intake")
     at = t("03-01 08:00").isoformat()
     sent = mqtt.publish(
         shipped_broker,
@@ -89,12 +151,7 @@ def test_a_button_behind_a_backlog_is_taken_before_the_heartbeats_ahead_of_it(
         return real(messages, params)
 
     monkeypatch.setattr(mqtt, "ingest_many", recording)
-    first = mqtt.Intake(shipped_broker, client_id="urgent-intake")
-    deadline = time.monotonic() + 10
-    while not first.connected and time.monotonic() < deadline:
-        first.loop_for(0.2)
-    first.loop_for(0.5)
-    first.stop()
+    _subscribe_then_leave(shipped_broker, "urgent-intake")
     at = t("03-01 08:00").isoformat()
     backlog = [
         (topic_for(heartbeats), json.dumps({"event_id": f"h-{i}", "type": "heartbeat", "at": at}))
