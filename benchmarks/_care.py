@@ -59,7 +59,7 @@ def start_broker(folder: Path, port: int, settings: Path | None = None) -> subpr
     (deploy/mosquitto.conf, or another version's file) and its persistence in ``folder``;
     returns once it listens."""
     try:
-        return start_mosquitto(folder, port, **({"settings": settings} if settings else {}))
+        return start_mosquitto(folder, port, settings=settings)
     except BrokerFailed as exc:
         raise SystemExit(f"the benchmark's broker did not start: {exc}") from None
 

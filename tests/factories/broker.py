@@ -41,15 +41,15 @@ def _writable_by_broker(folder: Path) -> None:
 
 
 def start_mosquitto(
-    folder: Path, port: int, *, settings: Path = SETTINGS, wait: float = 10
+    folder: Path, port: int, *, settings: Path | None = None, wait: float = 10
 ) -> subprocess.Popen:
     """Start ``mosquitto`` on 127.0.0.1:``port`` with ``settings`` (by default the
-    deployment's); returns once it listens."""
+    deployment's, deploy/mosquitto.conf); returns once it listens."""
     _writable_by_broker(folder)
     conf = folder / "mosquitto.conf"
     conf.write_text(
         f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence_location {folder}/\n"
-        + settings.read_text()
+        + (settings or SETTINGS).read_text()
     )
     log = folder / "mosquitto.log"
     with log.open("a") as out:
