@@ -4,12 +4,12 @@ current assistance."""
 
 from __future__ import annotations
 
-from dajiuzhu.policy.catalogue import names
-
 
 def programmes() -> dict[str, str]:
+    from dajiuzhu.policy.catalogue import names  # its models import pydantic: not at start-up
+
     return names()
 
 
 def programme_label(code: str) -> str:
-    return names().get(code, code)
+    return programmes().get(code, code)
