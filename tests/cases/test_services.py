@@ -195,3 +195,48 @@ def test_the_front_check_attaches_the_report_of_the_latest_month_with_data(
     assert not app.check_note.startswith("前置核对未能完成")
     case = app.cases.get()
     assert case.steps.get(step="check").done_at is not None
+
+
+def test_a_submission_holds_the_audit_chain_only_for_its_last_statements(
+    complete_family, clerk_wj, monkeypatch
+):
+    """The chain's head is locked from an append until the transaction commits, and every
+    audited request of the city waits for it: a submission appends its events (each adult's
+    authorisation, the check's report, the submission) together at its end, not before the
+    household check runs."""
+    from dajiuzhu.core.models import AuditHead
+    from dajiuzhu.verification import services as verification
+
+    family = complete_family
+    adults = [family.head, family.spouse]
+    head = AuditHead.objects.filter(id=1).first()
+    before = head.count if head else 0
+    seen: dict[str, int] = {}
+    real_verify = verification.verify
+
+    def spy(**kwargs):
+        head = AuditHead.objects.filter(id=1).first()
+        seen["head_during_check"] = head.count if head else 0
+        seen["events_during_check"] = AuditEvent.objects.count()
+        return real_verify(**kwargs)
+
+    monkeypatch.setattr(verification, "verify", spy)
+    events_before = AuditEvent.objects.count()
+    app = services.application_submit(
+        actor=clerk_wj,
+        channel="window",
+        id_number=family.numbers["head"],
+        programmes=["dibao"],
+        paper_authorisations=paper_for(adults),
+        commitment=True,
+    )
+    assert app.verification_report is not None
+    assert seen == {"head_during_check": before, "events_during_check": events_before}
+    events = list(AuditEvent.objects.filter(id__gt=0).order_by("id")[events_before:])
+    actions = [e.action for e in events]
+    assert actions.count("verification.authorisation.record") == 2
+    assert "verification.check" in actions
+    assert actions[-1] == "case.submit"
+    assert AuditHead.objects.get(id=1).count == before + len(events)
+    # recorded in order: each event keeps the time it was recorded
+    assert [e.at for e in events] == sorted(e.at for e in events)

@@ -361,3 +361,42 @@ def test_many_events_appended_at_once_chain_and_checkpoint_as_one_by_one(
         events[line["count"] - start - 1].hash for line in lines
     ]
     assert audit_verify().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_gathered_events_are_appended_together_at_the_end_of_the_block():
+    from dajiuzhu.core.audit import audit_gathered
+
+    audit_record(actor=None, action="t.first", object_type="t", object_id=1, purpose="test")
+    start = AuditHead.objects.get(id=1).count  # the reference data's events, and t.first
+    with transaction.atomic(), audit_gathered():
+        audit_record(actor=None, action="t.a", object_type="t", object_id=2, purpose="test")
+        with audit_gathered():  # nested: the outermost block appends
+            audit_record(actor=None, action="t.b", object_type="t", object_id=3, purpose="test")
+        assert AuditEvent.objects.order_by("id").last().action == "t.first"
+        assert AuditHead.objects.get(id=1).count == start
+    actions = list(AuditEvent.objects.order_by("id").values_list("action", flat=True))
+    assert actions[-3:] == ["t.first", "t.a", "t.b"]
+    assert AuditHead.objects.get(id=1).count == start + 2 == len(actions)
+    assert audit_verify().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_gathering_block_that_fails_appends_nothing():
+    from dajiuzhu.core.audit import audit_gathered
+
+    with pytest.raises(ZeroDivisionError), transaction.atomic(), audit_gathered():
+        audit_record(actor=None, action="t.lost", object_type="t", object_id=1, purpose="test")
+        1 / 0  # noqa: B018
+    assert not AuditEvent.objects.filter(action="t.lost").exists()
+    audit_record(actor=None, action="t.next", object_type="t", object_id=2, purpose="test")
+    assert audit_verify().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_gathering_outside_a_transaction_is_refused():
+    from dajiuzhu.core.audit import audit_gathered
+
+    with pytest.raises(RuntimeError, match=r"inside transaction\.atomic"), audit_gathered():
+        audit_record(actor=None, action="t.x", object_type="t", object_id=1, purpose="test")
+    assert not AuditEvent.objects.filter(action="t.x").exists()

@@ -45,7 +45,7 @@ from dajiuzhu.cases.models import (
 )
 from dajiuzhu.core import crypto, sms
 from dajiuzhu.core.access import AccessDenied, NotFound, is_staff_user
-from dajiuzhu.core.audit import audit_record
+from dajiuzhu.core.audit import audit_gathered, audit_record
 from dajiuzhu.core.idnumber import InvalidIdNumber, parse_id_number
 from dajiuzhu.core.models import ApiToken, Department, Division, DivisionLevel, User
 from dajiuzhu.core.roles import Purpose, Role
@@ -481,7 +481,9 @@ def application_submit(
         if existing is not None:
             return existing
     try:
-        with transaction.atomic():
+        # gathered: the chain's head is locked for the last statements only, not from the
+        # first adult's authorisation through the household check (see audit_gathered)
+        with transaction.atomic(), audit_gathered():
             return _submit(
                 actor=actor,
                 channel=channel,

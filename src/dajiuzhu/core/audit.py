@@ -5,7 +5,9 @@ canonical content with the audit key (``$DAJIUZHU_HOME/keys/audit.key`` or
 ``DAJIUZHU_AUDIT_KEY``), which never enters the database: someone who can write the database
 but does not hold the key cannot recompute the chain after editing an event. Appends are
 serialised by locking ``AuditHead`` inside the caller's transaction, so the event commits or
-rolls back with the action it records.
+rolls back with the action it records. A long transaction gathers its events
+(``audit_gathered``) and appends them at its end, so that the head stays locked only for its
+last statements.
 
 Truncation (deleting the newest events and setting the head back) cannot be seen from the
 database alone, so the head is also written outside it: **checkpoints**, one JSON line each
@@ -25,6 +27,9 @@ import json
 import logging
 import logging.handlers
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache, partial
@@ -122,41 +127,83 @@ def audit_record_many(
     *, actor: User | None, entries: list[AuditEntry], label: str | None = None
 ) -> list[AuditEvent]:
     """Append several events by one actor in one statement, in order (a check raising a
-    thousand alarms locks the head once, not a thousand times)."""
+    thousand alarms locks the head once, not a thousand times). Inside :func:`audit_gathered`
+    the events are only made here, and appended when the gathering block ends."""
     if not entries:
         return []
+    who = actor if actor is not None and actor.pk else None
+    events = [
+        AuditEvent(
+            at=timezone.now(),
+            actor=who,
+            actor_label=label or actor_label(actor),
+            action=entry.action,
+            object_type=entry.object_type,
+            object_id=str(entry.object_id),
+            purpose=entry.purpose,
+            detail=entry.detail or {},
+        )
+        for entry in entries
+    ]
+    pending = _gathered.get()
+    if pending is not None:
+        pending.extend(events)
+    else:
+        _append(events)
+    return events
+
+
+_gathered: ContextVar[list[AuditEvent] | None] = ContextVar("audit_gathered", default=None)
+
+
+@contextmanager
+def audit_gathered() -> Iterator[None]:
+    """Gather the events a block records and append them to the chain together as the block
+    ends — inside the caller's transaction, so that they still commit or roll back with what
+    they record.
+
+    The chain's head is locked from an append until the transaction commits, and every other
+    audited request of the city (a case page, a resident's status page) waits for it. A long
+    transaction that audits early — a submission records each adult's authorisation, then runs
+    the household check and writes the case — would hold it throughout; gathered, it holds it
+    only for its last statements. Each event keeps the time it was recorded; the chain's order
+    is the order of appending. Use it inside ``transaction.atomic()``; nested, the outermost
+    block appends. If the block raises, its events are dropped with the transaction."""
+    if _gathered.get() is not None:
+        yield
+        return
+    pending: list[AuditEvent] = []
+    token = _gathered.set(pending)
+    try:
+        yield
+    finally:
+        _gathered.reset(token)
+    if pending:
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError("audit_gathered() belongs inside transaction.atomic()")
+        _append(pending)
+
+
+def _append(events: list[AuditEvent]) -> None:
+    """Chain ``events`` after the head, in order, and move the head (one locked update)."""
     with transaction.atomic():
         head, _ = AuditHead.objects.select_for_update().get_or_create(
             id=1, defaults={"last_hash": GENESIS, "count": 0}
         )
-        who = actor if actor is not None and actor.pk else None
-        events = []
         checkpoints = []
         prev, count = head.last_hash, head.count
-        for entry in entries:
-            event = AuditEvent(
-                at=timezone.now(),
-                actor=who,
-                actor_label=label or actor_label(actor),
-                action=entry.action,
-                object_type=entry.object_type,
-                object_id=str(entry.object_id),
-                purpose=entry.purpose,
-                detail=entry.detail or {},
-                prev_hash=prev,
-            )
+        for event in events:
+            event.prev_hash = prev
             event.hash = prev = event_mac(event)
             count += 1
             if count % settings.AUDIT_CHECKPOINT_EVERY == 0:
                 checkpoints.append((count, prev))
-            events.append(event)
         AuditEvent.objects.bulk_create(events, batch_size=500)
         head.last_hash, head.count = prev, count
         head.save(update_fields=["last_hash", "count"])
         for count, mac in checkpoints:
             # Only once it is committed: a rolled-back event must never be a checkpoint.
             transaction.on_commit(partial(_checkpoint_quietly, count, mac, "audit"))
-    return events
 
 
 # --- checkpoints ------------------------------------------------------------------------------
