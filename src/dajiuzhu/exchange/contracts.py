@@ -72,7 +72,8 @@ class Field:
     type: str
     title: str
     required: bool = True
-    values: tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()
+    values_from: str | None = None
     max_length: int | None = None
     min: int | None = None
     max: int | None = None
@@ -81,6 +82,15 @@ class Field:
     @property
     def lake_name(self) -> str:
         return PERSON_KEY if self.type == "id_number" else self.name
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        """The allowed values: listed in the contract, or those of another declaration
+        (``values_from: programmes``, the catalogue's codes), read when first asked for — not
+        while every command's start-up parses the contracts."""
+        if self.values_from == "programmes":
+            return programme_codes()
+        return self.choices
 
 
 @dataclass(frozen=True)
@@ -141,6 +151,9 @@ class Contract:
         return self.purposes.get(purpose, ())
 
 
+VALUES_FROM = ("programmes",)  # declarations a field's values may come from
+
+
 def programme_codes() -> tuple[str, ...]:
     """The programme codes of the catalogue (policy/data/programmes.yaml, the one source of
     programmes; plain data with no Django or OpenFisca behind it)."""
@@ -159,16 +172,17 @@ def _parse(raw: dict) -> Contract:
     for f in raw["fields"]:
         if f["type"] not in FIELD_TYPES:
             raise ContractError(f"{raw['dataset']}.{f['name']}: unknown type {f['type']}")
-        values = f.get("values") or ()
-        if f.get("values_from") == "programmes":
-            values = programme_codes()
+        values_from = f.get("values_from")
+        if values_from not in (None, *VALUES_FROM):
+            raise ContractError(f"{raw['dataset']}.{f['name']}: unknown values_from {values_from}")
         fields.append(
             Field(
                 name=f["name"],
                 type=f["type"],
                 title=f.get("title", f["name"]),
                 required=f.get("required", True),
-                values=tuple(str(v) for v in values),
+                choices=tuple(str(v) for v in f.get("values") or ()),
+                values_from=values_from,
                 max_length=f.get("max_length"),
                 min=f.get("min"),
                 max=f.get("max"),
