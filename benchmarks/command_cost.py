@@ -19,7 +19,9 @@ The home (SQLite database + lake, under a temporary folder unless `--home`) is b
 reused when `--home` names one that is built; `--keep` leaves a temporary home in place.
 `--src DIR` runs the scans with another version's source tree first on the path (e.g. `git
 archive <commit> src | tar -x -C /tmp/old`, then `--src /tmp/old/src`), for a before/after
-on the same lake. `measure` then runs,
+on the same lake. The bare aggregation is also run three times as a process of its own
+(`python -c`: interpreter, `import duckdb`, the query, the exit), and the median re-scan is
+compared with it too. `measure` then runs,
 alternately, the baseline (in this process: DuckDB over the claim batch files, the result
 materialised as Arrow) and the scan as a child process (`dajiuzhu scan --year Y`, wall clock and
 CPU), with the modules compiled to `__pycache__` first as an installation leaves them: the first
@@ -97,6 +99,27 @@ def baseline(files: list[str], year: int) -> tuple[float, int]:
         return time.perf_counter() - started, table.num_rows
     finally:
         con.close()
+
+
+BARE_PROCESS = """
+import sys, duckdb
+files, year = sys.argv[1].split("\\n"), sys.argv[2]
+listing = ", ".join(f"'{f}'" for f in files)
+duckdb.connect().sql(
+    "SELECT person_key, sum(out_of_pocket) AS out_of_pocket "
+    f"FROM read_parquet([{listing}]) "
+    f"WHERE settlement_date BETWEEN DATE '{year}-01-01' AND DATE '{year}-12-31' "
+    "GROUP BY person_key"
+).to_arrow_table()
+"""
+
+
+def baseline_process(files: list[str], year: int, env: dict[str, str]) -> float:
+    """The same aggregation as a process of its own (interpreter, `import duckdb`, the query,
+    the exit): what a user typing a one-off DuckDB query pays, beside the in-process figure."""
+    started = time.perf_counter()
+    run([str(BIN / "python"), "-c", BARE_PROCESS, "\n".join(files), str(year)], env)
+    return time.perf_counter() - started
 
 
 def scan(env: dict[str, str], year: int) -> tuple[float, float, list[dict]]:
@@ -187,6 +210,7 @@ def main() -> None:
             runs.append(lines)
             base.append(baseline(files, args.year)[0])
         ratios = [w / ((base[i] + base[i + 1]) / 2) for i, w in enumerate(walls)]
+        bare = [baseline_process(files, args.year, env) for _ in range(3)]
         result.update(
             {
                 "claim_files": len(files),
@@ -200,6 +224,10 @@ def main() -> None:
                 else None,
                 "scan_cpu_seconds": [round(c, 3) for c in cpus],
                 "baseline_seconds": [round(b, 3) for b in base],
+                "baseline_process_seconds": [round(b, 3) for b in bare],
+                "rescan_to_baseline_process_ratio": round(
+                    statistics.median(walls[1:] or walls) / statistics.median(bare), 2
+                ),
                 "first_scan_ratio": round(ratios[0], 2),
                 "rescan_ratio_median": round(statistics.median(ratios[1:]), 2)
                 if ratios[1:]
