@@ -76,6 +76,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=180)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--gunicorn-config", help="a gunicorn config file for a variant (-c)")
     parser.add_argument("--port", type=int, default=8790)
     parser.add_argument("--home", default="/tmp/djz-load-1m")
     parser.add_argument("--synth", default="/tmp/djz-synth-1m")
@@ -132,6 +133,7 @@ def main() -> None:
             "120",
             "--keep-alive",
             "15",  # as `dajiuzhu serve`
+            *(["--config", args.gunicorn_config] if args.gunicorn_config else []),
         ],
         env=env,
         cwd=str(ROOT),
@@ -185,7 +187,8 @@ def main() -> None:
         "cases_before": counts["cases"],
         "users": args.users,
         "seconds": args.seconds,
-        "gunicorn": f"{args.workers} workers x {args.threads} threads",
+        "gunicorn": f"{args.workers} workers x {args.threads} threads"
+        + (f", config {args.gunicorn_config}" if args.gunicorn_config else ""),
         "city_load_seconds": load_seconds,
         "requests": len(measured),
         "warmup_requests_excluded": len(rows) - len(measured),
