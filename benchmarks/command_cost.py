@@ -126,7 +126,13 @@ def scan(env: dict[str, str], year: int) -> tuple[float, float, list[dict]]:
     """One `dajiuzhu scan` process: wall-clock seconds, CPU seconds, its JSON summaries."""
     before = os.times()
     started = time.perf_counter()
-    done = run([str(BIN / "dajiuzhu"), "scan", "--year", str(year)], env)
+    # another version's tree (--src) is run as a module: its program may differ from ours
+    program = (
+        [str(BIN / "python"), "-m", "dajiuzhu.cli"]
+        if "PYTHONPATH" in env
+        else [str(BIN / "dajiuzhu")]
+    )
+    done = run([*program, "scan", "--year", str(year)], env)
     wall = time.perf_counter() - started
     after = os.times()
     cpu = (after.children_user - before.children_user) + (

@@ -5,6 +5,10 @@ from the lake, in <= 30 s end to end on this 2-core machine with peak memory <= 
 ratio against evaluating households one at a time (measured on a sample and scaled).
 
     .venv/bin/python benchmarks/policy_find_eligible.py [--persons 5000000] [--sample 300]
+
+`--src DIR` runs find-eligible and the one-at-a-time sample with another version's source tree
+first on the path (`git worktree add /tmp/base <commit>`, then `--src /tmp/base/src`), on the
+same city: a before/after.
 """
 
 from __future__ import annotations
@@ -52,6 +56,9 @@ def main() -> None:
     parser.add_argument("--home", default="/tmp/djz-city5m")
     parser.add_argument("--sample", type=int, default=300)
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument(
+        "--src", help="run find-eligible with this source tree first on the path (an older version)"
+    )
     args = parser.parse_args()
     env, load_seconds = ensure_city(
         persons=args.persons,
@@ -60,9 +67,13 @@ def main() -> None:
         name="dajiuzhu_city5m",
         rebuild=args.rebuild,
     )
+    program = [str(BIN / "dajiuzhu")]
+    if args.src:  # another version: its modules first, its program run as a module
+        env = {**env, "PYTHONPATH": str(Path(args.src).resolve())}
+        program = [str(BIN / "python"), "-m", "dajiuzhu.cli"]
     t0 = time.perf_counter()
     out = subprocess.run(
-        [str(BIN / "dajiuzhu"), "find-eligible", "--month", "2023-12"],
+        [*program, "find-eligible", "--month", "2023-12"],
         env=env,
         capture_output=True,
         text=True,
@@ -98,6 +109,7 @@ def main() -> None:
             "speed_up_vs_one_at_a_time": round(scaled / head["timings"]["rules"], 1),
             "candidates": {p["programme"]: p["candidates"] for p in programmes},
             "city_load_seconds": None if load_seconds is None else round(load_seconds),
+            "src": args.src,
         }
     )
 
