@@ -77,6 +77,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--gunicorn-config", help="a gunicorn config file for a variant (-c)")
+    parser.add_argument(
+        "--src", help="serve this source tree (an older version) instead, on the same city"
+    )
     parser.add_argument("--port", type=int, default=8790)
     parser.add_argument("--home", default="/tmp/djz-load-1m")
     parser.add_argument("--synth", default="/tmp/djz-synth-1m")
@@ -117,6 +120,7 @@ def main() -> None:
         print(f"prepared in {time.perf_counter() - t0:.0f} s: {done.stdout.strip()}", flush=True)
     counts = json.loads(prepared.read_text().strip().splitlines()[-1])
 
+    server_env = {**env, "PYTHONPATH": str(Path(args.src).resolve())} if args.src else env
     server = subprocess.Popen(
         [
             str(BIN / "python"),
@@ -135,7 +139,7 @@ def main() -> None:
             "15",  # as `dajiuzhu serve`
             *(["--config", args.gunicorn_config] if args.gunicorn_config else []),
         ],
-        env=env,
+        env=server_env,
         cwd=str(ROOT),
         start_new_session=True,
     )
@@ -190,6 +194,7 @@ def main() -> None:
         "gunicorn": f"{args.workers} workers x {args.threads} threads"
         + (f", config {args.gunicorn_config}" if args.gunicorn_config else ""),
         "city_load_seconds": load_seconds,
+        "src": args.src,
         "requests": len(measured),
         "warmup_requests_excluded": len(rows) - len(measured),
         "errors": sum(1 for r in rows if not r["ok"]),

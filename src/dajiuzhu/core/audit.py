@@ -168,7 +168,13 @@ def audit_gathered() -> Iterator[None]:
     the household check and writes the case — would hold it throughout; gathered, it holds it
     only for its last statements. Each event keeps the time it was recorded; the chain's order
     is the order of appending. Use it inside ``transaction.atomic()``; nested, the outermost
-    block appends. If the block raises, its events are dropped with the transaction."""
+    block appends. If the block raises, its events are dropped with the transaction.
+
+    Only around code that lets every audited call's error end the block: an inner savepoint
+    that records an event and is then rolled back while the block goes on would still have
+    its event appended (Django tells nobody of a savepoint's rollback). In a submission every
+    audited call either succeeds or fails the whole submission; the household check that may
+    be refused is refused before it records anything."""
     if _gathered.get() is not None:
         yield
         return
