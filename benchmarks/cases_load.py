@@ -76,7 +76,6 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=180)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--gunicorn-config", help="a gunicorn config file for a variant (-c)")
     parser.add_argument(
         "--src", help="serve this source tree (an older version) instead, on the same city"
     )
@@ -137,7 +136,6 @@ def main() -> None:
             "120",
             "--keep-alive",
             "15",  # as `dajiuzhu serve`
-            *(["--config", args.gunicorn_config] if args.gunicorn_config else []),
         ],
         env=server_env,
         cwd=str(ROOT),
@@ -191,8 +189,7 @@ def main() -> None:
         "cases_before": counts["cases"],
         "users": args.users,
         "seconds": args.seconds,
-        "gunicorn": f"{args.workers} workers x {args.threads} threads"
-        + (f", config {args.gunicorn_config}" if args.gunicorn_config else ""),
+        "gunicorn": f"{args.workers} workers x {args.threads} threads",
         "city_load_seconds": load_seconds,
         "src": args.src,
         "requests": len(measured),

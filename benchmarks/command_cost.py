@@ -122,16 +122,10 @@ def baseline_process(files: list[str], year: int, env: dict[str, str]) -> float:
     return time.perf_counter() - started
 
 
-def scan(env: dict[str, str], year: int) -> tuple[float, float, list[dict]]:
+def scan(env: dict[str, str], year: int, program: list[str]) -> tuple[float, float, list[dict]]:
     """One `dajiuzhu scan` process: wall-clock seconds, CPU seconds, its JSON summaries."""
     before = os.times()
     started = time.perf_counter()
-    # another version's tree (--src) is run as a module: its program may differ from ours
-    program = (
-        [str(BIN / "python"), "-m", "dajiuzhu.cli"]
-        if "PYTHONPATH" in env
-        else [str(BIN / "dajiuzhu")]
-    )
     done = run([*program, "scan", "--year", str(year)], env)
     wall = time.perf_counter() - started
     after = os.times()
@@ -192,6 +186,8 @@ def main() -> None:
     env.pop("DAJIUZHU_ENGINE", None)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     scan_env = {**env, "PYTHONPATH": str(Path(args.src).resolve())} if args.src else env
+    # another version's tree is run as a module: its program may differ from ours
+    program = [str(BIN / "python"), "-m", "dajiuzhu.cli"] if args.src else [str(BIN / "dajiuzhu")]
     result: dict = {"benchmark": "command_cost", "persons": args.persons, "year": args.year}
     if args.src:
         result["src"] = args.src
@@ -210,7 +206,7 @@ def main() -> None:
         seconds, groups = baseline(files, args.year)
         base.append(seconds)
         for _ in range(args.repeat + 1):
-            wall, cpu, lines = scan(scan_env, args.year)
+            wall, cpu, lines = scan(scan_env, args.year, program)
             walls.append(wall)
             cpus.append(cpu)
             runs.append(lines)

@@ -5,12 +5,12 @@ fresh home: a one-off command starts without the servers' apps, the worker with 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.factories.processes import run_in_home, run_python
 
 pytestmark = pytest.mark.xdist_group("cli")
 
@@ -31,33 +31,25 @@ print(json.dumps({
 }))
 """
 
+QUEUE = """
+from dajiuzhu import bootstrap
+bootstrap.setup()
+from huey.contrib.djhuey import HUEY
+from dajiuzhu.core.tasks import audit_checkpoint_minutely
+before = HUEY.pending_count()
+audit_checkpoint_minutely()
+print(type(HUEY).__name__, HUEY.immediate, HUEY.pending_count() - before)
+"""
 
-def _env(home: Path) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")
-    }
-    env["DAJIUZHU_HOME"] = str(home)
-    return env
 
-
-def _probe(home: Path, mode: str) -> dict:
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, mode],
-        env=_env(home),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+def _ok(done) -> str:
     assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.splitlines()[-1])
+    return done.stdout
 
 
 def test_a_command_starts_without_the_servers_apps_and_the_worker_with_them(tmp_path):
     home = tmp_path / "home"
-    command = _probe(home, "command")
+    command = json.loads(_ok(run_python(home, PROBE, "command")).splitlines()[-1])
     assert command["server_only"] == ["ninja", "huey.contrib.djhuey"]
     assert "ninja" not in command["installed"]
     assert "huey.contrib.djhuey" not in command["installed"]
@@ -66,46 +58,23 @@ def test_a_command_starts_without_the_servers_apps_and_the_worker_with_them(tmp_
     assert command["run_huey"] is False
     assert command["migrated"] is True  # the fresh home was brought up to date
 
-    server = _probe(home, "server")
+    server = json.loads(_ok(run_python(home, PROBE, "server")).splitlines()[-1])
     assert {"ninja", "huey.contrib.djhuey"} <= set(server["installed"])
     assert server["run_huey"] is True
 
 
 def test_a_command_that_queues_work_reaches_huey_without_its_app(tmp_path):
     """djhuey is left out of a command's start-up, not out of reach: a task queued by a
-    command still lands in the home's queue."""
-    home = tmp_path / "home"
-    code = (
-        "from dajiuzhu import bootstrap; bootstrap.setup();"
-        "from huey.contrib.djhuey import HUEY;"
-        "from dajiuzhu.core.tasks import audit_checkpoint_minutely as t;"
-        "print(type(HUEY).__name__, HUEY.immediate)"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        env=_env(home),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    name, immediate = done.stdout.split()
-    assert name.endswith("Huey") and immediate == "False"
+    command lands in the home's queue, for the worker."""
+    name, immediate, queued = _ok(run_python(tmp_path / "home", QUEUE)).split()
+    assert (name, immediate, queued) == ("SqliteHuey", "False", "1")
 
 
 def test_the_program_exits_with_its_commands_code(tmp_path):
     program = Path(sys.executable).parent / "dajiuzhu"
     if not program.exists():  # pragma: no cover - make install writes it
         pytest.skip("the dajiuzhu program is not installed beside this Python")
-    env = _env(tmp_path / "home")
-    done = subprocess.run(
-        [str(program), "scan", "--year", "2023", "--rule", "NO_SUCH_RULE"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    argv = [str(program), "scan", "--year", "2023", "--rule", "NO_SUCH_RULE"]
+    done = run_in_home(tmp_path / "home", argv)
     assert done.returncode == 2, (done.returncode, done.stderr[-2000:])
     assert "NO_SUCH_RULE" in done.stderr

@@ -4,7 +4,6 @@ task when the worker is killed in the middle of it."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -13,26 +12,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.factories.processes import home_env
+
 pytestmark = pytest.mark.xdist_group("cli")
-
-
-def _env(home: Path) -> dict[str, str]:
-    # The worker gets a home of its own (SQLite database and Huey queue in it), never the
-    # test database or a shared Redis.
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")
-    }
-    env["DAJIUZHU_HOME"] = str(home)
-    return env
 
 
 def _start_worker(home: Path, log: Path) -> subprocess.Popen:
     with log.open("ab") as fh:
         return subprocess.Popen(
             [sys.executable, "-m", "dajiuzhu.cli", "worker", "--workers", "1"],
-            env=_env(home),
+            env=home_env(home),
             stdout=fh,
             stderr=subprocess.STDOUT,
         )
@@ -137,7 +126,7 @@ def _batch(home: Path, batch_id: int) -> dict:
 @pytest.mark.slow
 def test_a_worker_killed_mid_upload_is_recovered_when_it_restarts(tmp_path):
     home, log = tmp_path / "home", tmp_path / "worker.log"
-    env = _env(home)
+    env = home_env(home)
     source = tmp_path / "claims.csv"
     an_id_number = _write_claims(source, ROWS)
     queued = subprocess.run(  # (initialises the home and its database on first use)

@@ -23,25 +23,24 @@ def setup(*, server: bool = False) -> None:
     from django.apps import apps
     from django.conf import settings
 
-    if apps.ready or apps.loading:
+    if apps.ready or apps.loading:  # set up already in this process: the apps stay
         django.setup()
-        ensure_database()
-        return
-    if not server:
-        left_out = set(getattr(settings, "SERVER_ONLY_APPS", ()))
-        settings.INSTALLED_APPS = [a for a in settings.INSTALLED_APPS if a not in left_out]
-    # Loading the apps makes hundreds of thousands of objects that live as long as the process
-    # (modules, classes, the app registry): the cyclic collector is paused meanwhile and they are
-    # then frozen, so that no later collection walks them again (gc.freeze, as pre-forking
-    # servers do).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        django.setup()
-    finally:
-        gc.freeze()
-        if collecting:
-            gc.enable()
+    else:
+        if not server:
+            left_out = set(settings.SERVER_ONLY_APPS)
+            settings.INSTALLED_APPS = [a for a in settings.INSTALLED_APPS if a not in left_out]
+        # Loading the apps makes hundreds of thousands of objects that live as long as the
+        # process (modules, classes, the app registry): the cyclic collector is paused
+        # meanwhile and they are then frozen, so that no later collection walks them again
+        # (gc.freeze, as pre-forking servers do).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            django.setup()
+        finally:
+            gc.freeze()
+            if collecting:
+                gc.enable()
     ensure_database()
 
 

@@ -180,15 +180,7 @@ def test_the_front_check_attaches_the_report_of_the_latest_month_with_data(
     """前置核对 at submission: the departments' data reach 2023-08, so the check runs for that
     month (the month before today has no data) and its report is attached to the application."""
     family = complete_family
-    adults = [family.head, family.spouse]
-    app = services.application_submit(
-        actor=clerk_wj,
-        channel="window",
-        id_number=family.numbers["head"],
-        programmes=["dibao"],
-        paper_authorisations=paper_for(adults),
-        commitment=True,
-    )
+    app = _submit_for(family, clerk_wj)
     report = app.verification_report
     assert report is not None
     assert (report.household_id, report.month) == (family.household.pk, "2023-08")
@@ -208,7 +200,6 @@ def test_a_submission_holds_the_audit_chain_only_for_its_last_statements(
     from dajiuzhu.verification import services as verification
 
     family = complete_family
-    adults = [family.head, family.spouse]
     head = AuditHead.objects.filter(id=1).first()
     before = head.count if head else 0
     seen: dict[str, int] = {}
@@ -222,14 +213,7 @@ def test_a_submission_holds_the_audit_chain_only_for_its_last_statements(
 
     monkeypatch.setattr(verification, "verify", spy)
     events_before = AuditEvent.objects.count()
-    app = services.application_submit(
-        actor=clerk_wj,
-        channel="window",
-        id_number=family.numbers["head"],
-        programmes=["dibao"],
-        paper_authorisations=paper_for(adults),
-        commitment=True,
-    )
+    app = _submit_for(family, clerk_wj)
     assert app.verification_report is not None
     assert seen == {"head_during_check": before, "events_during_check": events_before}
     events = list(AuditEvent.objects.filter(id__gt=0).order_by("id")[events_before:])
@@ -240,3 +224,15 @@ def test_a_submission_holds_the_audit_chain_only_for_its_last_statements(
     assert AuditHead.objects.get(id=1).count == before + len(events)
     # recorded in order: each event keeps the time it was recorded
     assert [e.at for e in events] == sorted(e.at for e in events)
+
+
+def _submit_for(family, clerk):
+    """The complete family's 低保 application at a window, both adults' scans attached."""
+    return services.application_submit(
+        actor=clerk,
+        channel="window",
+        id_number=family.numbers["head"],
+        programmes=["dibao"],
+        paper_authorisations=paper_for([family.head, family.spouse]),
+        commitment=True,
+    )

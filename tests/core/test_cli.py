@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,23 +11,13 @@ import pytest
 
 from dajiuzhu.cli import main
 from dajiuzhu.core.models import User
+from tests.factories.processes import run_in_home
 
 pytestmark = pytest.mark.xdist_group("cli")
 
 
 def _run(home: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")
-    }
-    env["DAJIUZHU_HOME"] = str(home)
-    return subprocess.run(
-        [sys.executable, "-m", "dajiuzhu.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return run_in_home(home, [sys.executable, "-m", "dajiuzhu.cli", *args])
 
 
 def test_a_fresh_home_is_initialised_on_first_use(tmp_path):

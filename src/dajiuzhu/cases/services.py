@@ -694,8 +694,9 @@ def _front_check(application: Application, adults: list[Person]):
     # The last full month, or the latest month the departments' data reach when they stop
     # earlier (a month without data is refused by the check).
     month = latest_check_month(not_after=previous) or previous
-    # The lake is read before the first audited write: from that write until this
-    # transaction commits the audit chain's head is locked, and every audited request waits.
+    # The lake is read before any audited write. The submission gathers its audit events
+    # (application_submit), so the chain's head is locked only at its end whatever the order;
+    # a caller without the gathering still holds the head from its first event to its commit.
     try:
         fetched = prefetch_inputs(household_id=application.household_id, month=month)
     except ServiceError:
