@@ -74,6 +74,9 @@ def test_a_missing_hukou_dataset_gets_a_message(db):
     with pytest.raises(ServiceError) as info:
         find_eligible(month="2023/12")
     assert info.value.code == "month.format"
+    with pytest.raises(ServiceError) as info:  # year 0 would be a year before it in the lake
+        find_eligible(month="0001-01")
+    assert info.value.code == "month.range"
 
 
 def test_town_staff_see_their_candidates_and_follow_up(city):

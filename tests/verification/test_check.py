@@ -97,6 +97,10 @@ def test_bad_months_and_households_get_messages(family):
     with pytest.raises(ServiceError) as info:
         verify(actor=None, household_id=family.household.pk, month="2023-13")
     assert info.value.code == "month.format"
+    for month in ("0001-09", "1899-12", "2201-01"):  # found by the API fuzz: year 0 in the lake
+        with pytest.raises(ServiceError) as info:
+            verify(actor=None, household_id=family.household.pk, month=month)
+        assert (info.value.code, info.value.field) == ("month.range", "month")
     empty, _ = make_household("320402001", members=0)
     with pytest.raises(ServiceError) as info:
         verify(actor=None, household_id=empty.pk, month="2023-08")

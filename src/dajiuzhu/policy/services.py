@@ -25,6 +25,7 @@ from dajiuzhu.policy.models import (
     RunStatus,
 )
 from dajiuzhu.policy.selectors import policy_system
+from dajiuzhu.policy.simulation import month_for_rules
 
 log = logging.getLogger("dajiuzhu.policy")
 
@@ -65,21 +66,12 @@ def parameter_value_add(
     return override
 
 
-def _month_or_error(month: str) -> str:
-    try:
-        year, mon = (int(x) for x in (month or "").split("-"))
-        date(year, mon, 1)
-    except ValueError:
-        raise ServiceError("month.format", "月份格式应为YYYY-MM", field="month") from None
-    return f"{year:04d}-{mon:02d}"
-
-
 def find_eligible(*, month: str, batch_households: int = 200_000) -> EligibilityRun:
     """Run the rules over the whole population for a month and record, per town, the
     households likely eligible for a programme they do not receive."""
     from dajiuzhu.policy import inputs, population
 
-    month = _month_or_error(month)
+    month = month_for_rules(month)
     run = EligibilityRun.objects.create(month=month, started_at=timezone.now())
     try:
         result = population.run(month, system=policy_system(), batch_households=batch_households)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from datetime import date
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,6 +20,7 @@ from openfisca_core.simulations import Simulation, SimulationBuilder
 from openfisca_core.taxbenefitsystems import TaxBenefitSystem
 from openfisca_core.variables import Variable
 
+from dajiuzhu.core.errors import ServiceError
 from dajiuzhu.policy.errors import PolicyError
 from dajiuzhu.policy.variables.common import MissingFigureError
 
@@ -37,10 +39,30 @@ _BOUNDS: dict[str, tuple[int | None, int | None]] = {
 }
 
 
+# The years a month of the rules may fall in (the households' inputs reach back a year from it).
+PERIOD_YEARS = (1900, 2200)
+
+
+def month_for_rules(month: str, *, label: str = "月份") -> str:
+    """A user's ``YYYY-MM`` for a check or a population run, normalised; refused with a clear
+    message (``month.format``, ``month.range``) before anything reads the lake for it."""
+    try:
+        year, mon = (int(x) for x in (month or "").split("-"))
+        date(year, mon, 1)
+    except ValueError:
+        raise ServiceError("month.format", f"{label}格式应为YYYY-MM", field="month") from None
+    first, last = PERIOD_YEARS
+    if not first <= year <= last:
+        raise ServiceError(
+            "month.range", f"{label}应在{first}年至{last}年之间,收到{month}", field="month"
+        )
+    return f"{year:04d}-{mon:02d}"
+
+
 def parse_period(period: object) -> periods.Period:
     if not isinstance(period, str) or not _PERIOD_RE.match(period):
         raise PolicyError("invalid_period", f"月份格式应为 YYYY-MM，收到 {period!r}")
-    if not 1900 <= int(period[:4]) <= 2200:
+    if not PERIOD_YEARS[0] <= int(period[:4]) <= PERIOD_YEARS[1]:
         raise PolicyError("invalid_period", f"月份超出合理范围：{period}")
     return periods.period(period)
 

@@ -14,6 +14,7 @@ from dajiuzhu.core.models import User
 from dajiuzhu.core.roles import Purpose, Role
 from dajiuzhu.policy import engine
 from dajiuzhu.policy.selectors import policy_system
+from dajiuzhu.policy.simulation import month_for_rules
 from dajiuzhu.registry.models import Household, Membership, Person
 from dajiuzhu.registry.selectors import age_on
 from dajiuzhu.verification import check
@@ -119,12 +120,7 @@ def missing_authorisations(
 
 
 def _month_or_error(month: str) -> str:
-    try:
-        year, mon = (int(x) for x in (month or "").split("-"))
-        date(year, mon, 1)
-    except ValueError:
-        raise ServiceError("month.format", "核对月份格式应为YYYY-MM", field="month") from None
-    return f"{year:04d}-{mon:02d}"
+    return month_for_rules(month, label="核对月份")
 
 
 def latest_check_month(*, not_after: str) -> str | None:
